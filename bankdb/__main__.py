@@ -1,0 +1,3 @@
+from bankdb.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,243 @@
+"""The bankdb command line."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+
+import psycopg
+
+from bankdb import migrator, seed
+from bankdb.server import ServerError, pg_bin
+from bankdb.settings import EMBEDDED_DATABASE, Project, Target, default_project_dir, resolve_target
+
+WHERE = """\
+which database:
+  DATABASE_URL           e.g. postgresql://bank_migrator@db.example:5432/bankdb (any PostgreSQL 15+)
+  PGHOST, PGDATABASE...  the libpq variables, when DATABASE_URL is not set
+  (neither)              the embedded PostgreSQL under .bankdb/, started on first use, left running
+  BANKDB_PROJECT_DIR     the SQL tree to use (default: this checkout)
+"""
+
+
+def _session(args: argparse.Namespace) -> migrator.Session:
+    return migrator.Session(args.lock_wait, args.lock_timeout, args.statement_timeout)
+
+
+def _prepare(project: Project) -> Target:
+    """Resolve the target; for the embedded server, start it and create its database if needed."""
+    target = resolve_target(project)
+    if target.embedded:
+        server = project.embedded
+        if server.start():
+            print(f"Started the embedded PostgreSQL server ({server.home}).")
+        with psycopg.connect(server.conninfo("postgres"), autocommit=True) as conn:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (EMBEDDED_DATABASE,)).fetchone()
+            if not exists:
+                conn.execute(f'CREATE DATABASE "{EMBEDDED_DATABASE}"')
+                print(f"Created database {EMBEDDED_DATABASE}.")
+    return target
+
+
+def _connection_help(project: Project, target: Target) -> str:
+    if not target.embedded:
+        return f"Connected through {target.description}."
+    server = project.embedded
+    psql = shutil.which("psql") or pg_bin("psql")
+    url = server.url(EMBEDDED_DATABASE)
+    return f"Connect with:\n  {psql} '{url}'\n  URL: {url}\n  (or: bankdb psql)"
+
+
+def cmd_up(project: Project, args: argparse.Namespace) -> int:
+    target = _prepare(project)
+    migrator.migrate(project, target.conninfo, _session(args))
+    print("Seeding lookups" + ("" if args.no_demo else " and demo data") + ":")
+    seed.seed(project, target.conninfo, demo=not args.no_demo)
+    print(_connection_help(project, target))
+    return 0
+
+
+def cmd_migrate(project: Project, args: argparse.Namespace) -> int:
+    target = _prepare(project)
+    migrator.migrate(project, target.conninfo, _session(args))
+    return 0
+
+
+def cmd_status(project: Project, args: argparse.Namespace) -> int:
+    target = _prepare(project)
+    state = migrator.status(project, target.conninfo)
+    print(f"database: {target.description}")
+    files = {s.id for s in state.versioned}
+    pending = {s.id for s in state.pending}
+    drift = {line.split(":", 1)[0]: line.split(": ", 1)[1] for line in state.drift + state.out_of_order}
+    print("migrations:")
+    for script_id in sorted(files | {a.id for a in state.history.values() if a.kind == "versioned"}):
+        if script_id in drift:
+            print(f"  DRIFT    {script_id}: {drift[script_id]}")
+        elif script_id in pending:
+            print(f"  pending  {script_id}")
+        else:
+            print(f"  applied  {script_id}  {state.history[script_id].applied_at:%Y-%m-%d %H:%M:%S%z}")
+    print("repeatable scripts:")
+    due = {s.id for s in state.repeatables_due}
+    for script in state.repeatables:
+        word = "pending" if script.id not in state.history else ("changed" if script.id in due else "applied")
+        if word == "changed" and state.pending:
+            word = "re-apply"
+        print(f"  {word:8} {script.id}")
+    for script_id in state.repeatables_removed:
+        print(f"  removed  {script_id} (file gone; migrate forgets it, its objects stay)")
+    verdict = {
+        0: "up to date",
+        1: "pending work: run `bankdb migrate` (`bankdb plan` shows the SQL)",
+        2: "DRIFT: `bankdb migrate` refuses to run until it is resolved (restore the file, or `bankdb resolve ID`)",
+    }[state.exit_code]
+    print(f"state: {verdict}")
+    return state.exit_code
+
+
+def cmd_plan(project: Project, args: argparse.Namespace) -> int:
+    target = _prepare(project)
+    state, units = migrator.plan(project, target.conninfo)
+    if state.blocked:
+        print("-- migrate would refuse to run:")
+        for problem in state.drift + state.out_of_order:
+            print(f"--   {problem}")
+        return 2
+    sys.stdout.write(migrator.render_plan(units))
+    return 0
+
+
+def cmd_rollback(project: Project, args: argparse.Namespace) -> int:
+    target = _prepare(project)
+    steps = None if (args.to or args.all) else args.steps
+    if args.all:
+        steps = 10**9
+    migrator.rollback(project, target.conninfo, steps=steps, to=args.to, session=_session(args), dry_run=args.dry_run)
+    return 0
+
+
+def cmd_seed(project: Project, args: argparse.Namespace) -> int:
+    target = _prepare(project)
+    seed.seed(project, target.conninfo, demo=args.demo)
+    return 0
+
+
+def cmd_resolve(project: Project, args: argparse.Namespace) -> int:
+    target = _prepare(project)
+    migrator.resolve(project, target.conninfo, args.id, _session(args))
+    return 0
+
+
+def cmd_server(project: Project, args: argparse.Namespace) -> int:
+    server = project.embedded
+    if args.action == "start":
+        print("started" if server.start() else "already running", f"({server.home})")
+        print(_connection_help(project, Target(server.conninfo(EMBEDDED_DATABASE), True, "")))
+        return 0
+    if args.action == "stop":
+        print("stopped" if server.stop() else "not running", f"({server.home})")
+        return 0
+    pid = server.pid()
+    if pid is None:
+        print(f"not running ({server.home})")
+        return 1
+    print(f"running, pid {pid}, socket in {server.socket_dir}")
+    return 0
+
+
+def cmd_psql(project: Project, args: argparse.Namespace) -> int:
+    target = _prepare(project)
+    psql = shutil.which("psql") or pg_bin("psql")
+    conn = target.conninfo or ""
+    os.execv(psql, [psql, *( [conn] if conn else [] ), *args.psql_args])
+    return 0  # not reached
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bankdb",
+        description="Apply, inspect and roll back the bankdb schema; run the embedded PostgreSQL server.",
+        epilog=WHERE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, func, help_text: str, description: str | None = None) -> argparse.ArgumentParser:
+        p = sub.add_parser(
+            name, help=help_text, description=description or help_text, epilog=WHERE,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        p.set_defaults(func=func)
+        return p
+
+    def add_session_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--lock-wait", type=float, default=60.0, metavar="SECONDS",
+                       help="how long to wait for another run's migration lock (default 60)")
+        p.add_argument("--lock-timeout", default="10s", metavar="TIME",
+                       help="lock_timeout of the migration session: a statement waiting longer for a table "
+                            "lock fails instead of queueing the application behind it (default 10s)")
+        p.add_argument("--statement-timeout", default="15min", metavar="TIME",
+                       help="statement_timeout of the migration session (default 15min)")
+
+    p = add("up", cmd_up, "start the embedded server if needed, migrate, seed lookups and demo data",
+            "Bring up a ready database: the embedded server (unless DATABASE_URL or PG* is set), every migration "
+            "and repeatable script, the lookups (currencies, categories) and a small demo data set. "
+            "Prints how to connect.")
+    p.add_argument("--no-demo", action="store_true", help="load only the lookups, no demo users")
+    add_session_options(p)
+
+    p = add("migrate", cmd_migrate, "apply pending migrations, then changed functions/ and views/",
+            "Apply pending migrations in order, then the functions/ and views/ scripts that changed (all of them "
+            "after any migration), in one transaction with their bookkeeping. Refuses to run on drift.")
+    add_session_options(p)
+
+    add("status", cmd_status, "list applied, pending and drifted scripts; exit 0 up to date, 1 pending, 2 drift")
+    add("plan", cmd_plan, "print the SQL `bankdb migrate` would run, changing nothing")
+
+    p = add("rollback", cmd_rollback, "roll back the newest migration(s) with their rollback files",
+            "Roll back applied migrations, newest first, with their .rollback.sql files, in one transaction. "
+            "The views of the schemas views/ manages are dropped first; the next migrate re-applies every "
+            "repeatable script.")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--steps", type=int, default=1, metavar="N", help="how many migrations (default 1)")
+    which.add_argument("--to", metavar="ID", help="roll back everything applied after migration ID")
+    which.add_argument("--all", action="store_true", help="roll back every applied migration")
+    p.add_argument("--dry-run", action="store_true", help="print the SQL, change nothing")
+    add_session_options(p)
+
+    p = add("seed", cmd_seed, "load the lookups (currencies, categories); --demo adds demo users",
+            "Load the lookup data (ISO 4217 currencies, the categories) as idempotent upserts. With --demo, "
+            "replace the demo users (@demo.bankdb.test) and their accounts, transactions, budgets and bills.")
+    p.add_argument("--demo", action="store_true", help="also (re)load the small demo data set")
+
+    p = add("resolve", cmd_resolve, "accept a drifted migration after review",
+            "Resolve drift on one migration: record the checksum of its file as it is now, or forget it when its "
+            "file is gone. Use only when the database already matches the files.")
+    p.add_argument("id", help="the migration id, e.g. V002_budgets_and_rules")
+    add_session_options(p)
+
+    p = add("server", cmd_server, "start, stop or inspect the embedded PostgreSQL server (.bankdb/)")
+    p.add_argument("action", choices=["start", "stop", "status"])
+
+    p = add("psql", cmd_psql, "open psql on the target database (arguments after -- go to psql)")
+    p.add_argument("psql_args", nargs=argparse.REMAINDER)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    project = Project(default_project_dir())
+    try:
+        return args.func(project, args)
+    except migrator.DriftError as exc:
+        print(f"bankdb: {exc}", file=sys.stderr)
+        return 2
+    except (migrator.ProjectError, migrator.ScriptError, migrator.LockTimeout, seed.NotMigrated, ServerError) as exc:
+        print(f"bankdb: {exc}", file=sys.stderr)
+        return 1
+    except psycopg.OperationalError as exc:
+        print(f"bankdb: cannot reach the database: {str(exc).strip()}", file=sys.stderr)
+        return 1

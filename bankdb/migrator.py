@@ -1,0 +1,601 @@
+"""Migrations and repeatable scripts: what is applied, what is pending, and applying it safely.
+
+yoyo reads the migration folder (its file conventions: `.sql` files, `X.rollback.sql` beside
+them, `-- transactional: false` directives). On top of it this module adds what yoyo lacks:
+
+* a checksum of each applied file's content, so an edited, renamed or removed migration is *drift*;
+* each run in one transaction with its bookkeeping (a failure leaves nothing behind);
+* a session advisory lock taken with pg_try_advisory_lock and a deadline (dies with its session);
+* versioned files strictly in order, lock_timeout/statement_timeout on the session;
+* repeatable folders (functions/, views/) re-applied when their content changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2
+import psycopg
+import sqlparse
+from yoyo.migrations import parse_metadata_from_sql_comments, read_migrations
+
+from bankdb.settings import Project
+
+HISTORY_SCHEMA = "bankdb"
+HISTORY_TABLE = f"{HISTORY_SCHEMA}.migrations"
+# One advisory lock key for "a bankdb run is changing this database": the bytes of 'bankdbmg'.
+LOCK_KEY = int.from_bytes(b"bankdbmg", "big")
+VERSIONED_NAME = re.compile(r"V(?P<version>\d{3,})_[a-z0-9_]+")
+VIEW_NAME = re.compile(
+    r"CREATE\s+(?:OR\s+REPLACE\s+)?VIEW\s+(?P<schema>\w+)\.(?P<name>\w+)", re.IGNORECASE
+)
+
+Out = Callable[[str], None]
+
+
+class ProjectError(Exception):
+    """The SQL tree itself is wrong (bad file name, broken directive, missing rollback)."""
+
+
+class DriftError(Exception):
+    """The database's history and the files disagree; a DBA must resolve it first."""
+
+
+class LockTimeout(Exception):
+    """Another run holds the migration lock."""
+
+
+class ScriptError(Exception):
+    """A statement failed; the run was rolled back."""
+
+
+# -- reading the tree ------------------------------------------------------------------------
+
+
+def checksum(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def split_statements(sql: str) -> list[str]:
+    """Split a script into statements the way yoyo does (sqlparse), dropping comment-only pieces."""
+    statements = []
+    for piece in sqlparse.split(sql):
+        if sqlparse.format(piece, strip_comments=True).strip():
+            statements.append(piece.strip())
+    return statements
+
+
+@dataclass(frozen=True)
+class Script:
+    kind: str  # "versioned" or "repeatable"
+    id: str  # V001_initial_schema, or functions/name.sql
+    path: Path
+    text: str  # exactly what is applied (rendered, for a .sql.j2 template)
+    transactional: bool = True
+    rollback_path: Path | None = None
+
+    @property
+    def checksum(self) -> str:
+        return checksum(self.text)
+
+    @property
+    def statements(self) -> list[str]:
+        return split_statements(self.text)
+
+    @property
+    def version(self) -> int:
+        match = VERSIONED_NAME.fullmatch(self.id)
+        assert match, self.id
+        return int(match["version"])
+
+
+def read_versioned(directory: Path) -> list[Script]:
+    if not directory.is_dir():
+        return []
+    scripts: dict[int, Script] = {}
+    for migration in read_migrations(str(directory)):
+        path = Path(migration.path)
+        if path.suffix != ".sql":
+            raise ProjectError(f"{path.name}: migrations are plain SQL files (.sql)")
+        if not VERSIONED_NAME.fullmatch(migration.id):
+            raise ProjectError(
+                f"{path.name}: a migration is named V<3+ digits>_<lower_case_words>.sql, "
+                "e.g. V005_add_statement_imports.sql"
+            )
+        text = path.read_text(encoding="utf-8")
+        directives, _, _ = parse_metadata_from_sql_comments(text)
+        transactional = directives.get("transactional", "true").strip().lower() != "false"
+        rollback = path.with_name(migration.id + ".rollback.sql")
+        script = Script(
+            "versioned", migration.id, path, text, transactional,
+            rollback if rollback.exists() else None,
+        )
+        if not transactional and len(script.statements) != 1:
+            raise ProjectError(
+                f"{path.name}: a migration marked '-- transactional: false' must hold exactly one "
+                f"statement (it has {len(script.statements)}); split it into several migrations"
+            )
+        if script.version in scripts:
+            raise ProjectError(
+                f"{path.name}: version {script.version} is taken by {scripts[script.version].path.name}"
+            )
+        scripts[script.version] = script
+    return [scripts[v] for v in sorted(scripts)]
+
+
+def read_repeatables(directories: Iterable[Path]) -> list[Script]:
+    scripts = []
+    for directory in directories:
+        if not directory.is_dir():
+            continue
+        env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(directory),
+            undefined=jinja2.StrictUndefined,
+            keep_trailing_newline=True,
+        )
+        files = sorted(p for p in directory.iterdir() if p.name.endswith((".sql", ".sql.j2")))
+        for path in files:
+            if path.name.endswith(".j2"):
+                text = env.get_template(path.name).render()
+            else:
+                text = path.read_text(encoding="utf-8")
+            scripts.append(Script("repeatable", f"{directory.name}/{path.name}", path, text))
+    return scripts
+
+
+# -- the database's history ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Applied:
+    kind: str
+    id: str
+    checksum: str
+    applied_at: object
+
+
+def read_history(conn: psycopg.Connection) -> dict[str, Applied]:
+    exists = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (HISTORY_TABLE,)).fetchone()[0]
+    if not exists:
+        return {}
+    rows = conn.execute(
+        f"SELECT kind, id, checksum, applied_at FROM {HISTORY_TABLE} ORDER BY id"
+    ).fetchall()
+    return {r[1]: Applied(*r) for r in rows}
+
+
+def ensure_history(conn: psycopg.Connection) -> None:
+    with conn.transaction():
+        conn.execute(f"CREATE SCHEMA IF NOT EXISTS {HISTORY_SCHEMA}")
+        conn.execute(
+            f"""
+            CREATE TABLE IF NOT EXISTS {HISTORY_TABLE} (
+                id text NOT NULL CONSTRAINT migrations_pkey PRIMARY KEY,
+                kind text NOT NULL CONSTRAINT migrations_kind_check
+                    CHECK (kind IN ('versioned', 'repeatable')),
+                checksum text NOT NULL,
+                applied_at timestamptz NOT NULL DEFAULT now(),
+                applied_by text NOT NULL DEFAULT current_user,
+                duration_ms integer NOT NULL
+            )
+            """
+        )
+        conn.execute(
+            f"COMMENT ON TABLE {HISTORY_TABLE} IS "
+            "'What bankdb applied: one row per versioned migration and per repeatable script, "
+            "with the sha256 of the content applied. Written by the runner only.'"
+        )
+
+
+# -- state -----------------------------------------------------------------------------------
+
+
+@dataclass
+class State:
+    versioned: list[Script]
+    repeatables: list[Script]
+    history: dict[str, Applied]
+    drift: list[str] = field(default_factory=list)
+    out_of_order: list[str] = field(default_factory=list)
+    pending: list[Script] = field(default_factory=list)
+    repeatables_due: list[Script] = field(default_factory=list)
+    repeatables_removed: list[str] = field(default_factory=list)
+
+    @property
+    def blocked(self) -> bool:
+        return bool(self.drift or self.out_of_order)
+
+    @property
+    def has_work(self) -> bool:
+        return bool(self.pending or self.repeatables_due or self.repeatables_removed)
+
+    @property
+    def exit_code(self) -> int:
+        """0 up to date, 1 pending work, 2 drift (the contract of `bankdb status`)."""
+        if self.blocked:
+            return 2
+        return 1 if self.has_work else 0
+
+    def applied_versioned(self) -> list[Script]:
+        return [s for s in self.versioned if s.id in self.history]
+
+
+def compute_state(project: Project, history: dict[str, Applied]) -> State:
+    state = State(read_versioned(project.migrations), read_repeatables(project.repeatable_dirs), history)
+    files = {s.id: s for s in state.versioned}
+    applied_ids = {a.id for a in history.values() if a.kind == "versioned"}
+    for applied_id in sorted(applied_ids):
+        script = files.get(applied_id)
+        if script is None:
+            state.drift.append(f"{applied_id}: applied, but its file is gone (removed or renamed)")
+        elif script.checksum != history[applied_id].checksum:
+            state.drift.append(
+                f"{applied_id}: edited since it was applied (sha256 {history[applied_id].checksum[:12]} "
+                f"recorded, {script.checksum[:12]} on disk)"
+            )
+    state.pending = [s for s in state.versioned if s.id not in applied_ids]
+    newest_applied = max((s.version for s in state.versioned if s.id in applied_ids), default=-1)
+    for script in state.pending:
+        if script.version < newest_applied:
+            state.out_of_order.append(
+                f"{script.id}: not applied, but older than the newest applied migration; "
+                "give it a version after the newest one"
+            )
+    for script in state.repeatables:
+        applied = history.get(script.id)
+        # After any migration every repeatable is applied again: a migration may have dropped
+        # or replaced what a trigger or view hung on.
+        if state.pending or applied is None or applied.checksum != script.checksum:
+            state.repeatables_due.append(script)
+    repeatable_ids = {s.id for s in state.repeatables}
+    state.repeatables_removed = sorted(
+        a.id for a in history.values() if a.kind == "repeatable" and a.id not in repeatable_ids
+    )
+    return state
+
+
+# -- units of work ---------------------------------------------------------------------------
+
+
+@dataclass
+class Unit:
+    """Statements run together, then one bookkeeping change: record a script or forget ids."""
+
+    label: str
+    statements: list[str]
+    transactional: bool = True
+    record: Script | None = None
+    forget: list[str] = field(default_factory=list)
+
+
+def managed_view_schemas(state: State) -> list[str]:
+    schemas = set()
+    for script in state.repeatables:
+        for match in VIEW_NAME.finditer(script.text):
+            schemas.add(match["schema"].lower())
+    return sorted(schemas)
+
+
+def drop_views_unit(conn: psycopg.Connection, state: State, why: str) -> Unit | None:
+    """Drop every view in the schemas views/ manages, so migrations can change what lies under them.
+
+    They are created again from views/ in the same run. The list comes from the catalog, so a view
+    whose file was renamed is dropped too.
+    """
+    schemas = managed_view_schemas(state)
+    if not schemas:
+        return None
+    rows = conn.execute(
+        "SELECT format('%%I.%%I', schemaname, viewname) FROM pg_catalog.pg_views "
+        "WHERE schemaname = ANY(%s) ORDER BY schemaname, viewname",
+        (schemas,),
+    ).fetchall()
+    if not rows:
+        return None
+    statements = [f"DROP VIEW IF EXISTS {name} CASCADE;" for (name,) in rows]
+    return Unit(f"drop the views of {', '.join(schemas)} ({why})", statements)
+
+
+def migrate_units(conn: psycopg.Connection, state: State) -> list[Unit]:
+    units: list[Unit] = []
+    if state.pending:
+        drop = drop_views_unit(conn, state, "re-created from views/ after the migrations")
+        if drop:
+            units.append(drop)
+    for script in state.pending:
+        units.append(Unit(script.id, script.statements, script.transactional, record=script))
+    for script in state.repeatables_due:
+        units.append(Unit(script.id, script.statements, record=script))
+    if state.repeatables_removed:
+        units.append(
+            Unit(
+                "forget repeatable scripts whose files are gone (their objects stay: drop them in a migration)",
+                [],
+                forget=state.repeatables_removed,
+            )
+        )
+    return units
+
+
+def rollback_units(
+    conn: psycopg.Connection, state: State, steps: int | None, to: str | None
+) -> list[Unit]:
+    applied = state.applied_versioned()
+    if to is not None:
+        ids = [s.id for s in applied]
+        if to not in ids:
+            raise ProjectError(f"--to {to}: not an applied migration (applied: {', '.join(ids) or 'none'})")
+        chosen = applied[ids.index(to) + 1:]
+    else:
+        chosen = applied[len(applied) - steps:] if steps else []
+    if not chosen:
+        return []
+    units: list[Unit] = []
+    drop = drop_views_unit(conn, state, "they may depend on what is rolled back")
+    if drop:
+        units.append(drop)
+    for script in reversed(chosen):
+        if script.rollback_path is None:
+            raise ProjectError(
+                f"{script.id}: no rollback file ({script.path.with_name(script.id + '.rollback.sql').name}); "
+                "nothing was rolled back"
+            )
+        text = script.rollback_path.read_text(encoding="utf-8")
+        directives, _, _ = parse_metadata_from_sql_comments(text)
+        transactional = directives.get("transactional", "true").strip().lower() != "false"
+        units.append(Unit(f"roll back {script.id}", split_statements(text), transactional, forget=[script.id]))
+    repeatable_ids = sorted(a.id for a in state.history.values() if a.kind == "repeatable")
+    if repeatable_ids:
+        units.append(
+            Unit(
+                "forget every repeatable script, so the next migrate applies them all again",
+                [],
+                forget=repeatable_ids,
+            )
+        )
+    return units
+
+
+# -- running ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Session:
+    lock_wait: float = 60.0
+    lock_timeout: str = "10s"
+    statement_timeout: str = "15min"
+
+
+def connect(conninfo: str, session: Session) -> psycopg.Connection:
+    conn = psycopg.connect(conninfo, autocommit=True, application_name="bankdb")
+    # Scripts name every object with its schema; an empty path makes a forgotten one an error.
+    conn.execute("SELECT set_config('search_path', 'pg_catalog', false)")
+    conn.execute("SELECT set_config('lock_timeout', %s, false)", (session.lock_timeout,))
+    conn.execute("SELECT set_config('statement_timeout', %s, false)", (session.statement_timeout,))
+    return conn
+
+
+def acquire_lock(conn: psycopg.Connection, wait: float) -> None:
+    """Take the session advisory lock, polling until `wait` seconds have passed.
+
+    A session lock is released when its connection ends, so a crashed run leaves nothing behind.
+    """
+    deadline = time.monotonic() + wait
+    while True:
+        if conn.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()[0]:
+            return
+        if time.monotonic() >= deadline:
+            holder = conn.execute(
+                """
+                SELECT a.pid, a.application_name, a.backend_start
+                FROM pg_catalog.pg_locks AS l
+                JOIN pg_catalog.pg_stat_activity AS a ON a.pid = l.pid
+                WHERE l.locktype = 'advisory' AND l.granted
+                  AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
+                  AND ((l.classid::bigint << 32) | l.objid::bigint) = %s
+                """,
+                (LOCK_KEY,),
+            ).fetchone()
+            who = f"backend pid {holder[0]} ({holder[1]}, connected {holder[2]:%Y-%m-%d %H:%M:%S%z})" if holder else "another session"
+            raise LockTimeout(
+                f"gave up after {wait:g}s waiting for the migration lock held by {who}: "
+                "another bankdb run is changing this database. Retry when it has finished; "
+                "a crashed run's lock goes away with its connection."
+            )
+        time.sleep(0.25)
+
+
+def release_lock(conn: psycopg.Connection) -> None:
+    conn.execute("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
+
+
+def _bookkeep(conn: psycopg.Connection, unit: Unit, duration_ms: int) -> None:
+    if unit.record is not None:
+        conn.execute(
+            f"""
+            INSERT INTO {HISTORY_TABLE} (id, kind, checksum, duration_ms) VALUES (%s, %s, %s, %s)
+            ON CONFLICT (id) DO UPDATE SET
+                kind = excluded.kind,
+                checksum = excluded.checksum,
+                applied_at = now(),
+                applied_by = current_user,
+                duration_ms = excluded.duration_ms
+            """,
+            (unit.record.id, unit.record.kind, unit.record.checksum, duration_ms),
+        )
+    if unit.forget:
+        conn.execute(f"DELETE FROM {HISTORY_TABLE} WHERE id = ANY(%s)", (unit.forget,))
+
+
+def _run_statements(conn: psycopg.Connection, unit: Unit) -> None:
+    for statement in unit.statements:
+        try:
+            conn.execute(statement)
+        except psycopg.Error as exc:
+            raise ScriptError(describe_failure(unit.label, statement, exc)) from exc
+
+
+def describe_failure(label: str, statement: str, exc: psycopg.Error) -> str:
+    diag = exc.diag
+    first_line = statement.strip().splitlines()[0][:100]
+    lines = [f"{label} failed at: {first_line}", f"  {diag.sqlstate or ''} {diag.message_primary or exc}".rstrip()]
+    for name, value in (("detail", diag.message_detail), ("hint", diag.message_hint)):
+        if value:
+            lines.append(f"  {name}: {value}")
+    lines.append("  Nothing of this run was kept.")
+    return "\n".join(lines)
+
+
+def execute(conn: psycopg.Connection, units: list[Unit], out: Out) -> None:
+    """Run units in order: consecutive transactional units share one transaction with their
+    bookkeeping; a non-transactional unit runs alone, outside any transaction, then is recorded."""
+    index = 0
+    while index < len(units):
+        if not units[index].transactional:
+            unit = units[index]
+            started = time.monotonic()
+            _run_statements(conn, unit)
+            elapsed = int((time.monotonic() - started) * 1000)
+            with conn.transaction():
+                _bookkeep(conn, unit, elapsed)
+            out(f"  {unit.label} ({elapsed} ms, outside a transaction)")
+            index += 1
+            continue
+        group = []
+        while index < len(units) and units[index].transactional:
+            group.append(units[index])
+            index += 1
+        with conn.transaction():
+            for unit in group:
+                started = time.monotonic()
+                _run_statements(conn, unit)
+                elapsed = int((time.monotonic() - started) * 1000)
+                _bookkeep(conn, unit, elapsed)
+                out(f"  {unit.label} ({elapsed} ms)")
+
+
+def render_plan(units: list[Unit]) -> str:
+    """The SQL a run executes, in order, with its transaction boundaries."""
+    if not units:
+        return "-- nothing to do\n"
+    parts = []
+    in_tx = False
+    for unit in units:
+        if unit.transactional and not in_tx:
+            parts.append("BEGIN;")
+            in_tx = True
+        if not unit.transactional and in_tx:
+            parts.append("COMMIT;")
+            in_tx = False
+        note = "" if unit.transactional else " (outside a transaction)"
+        parts.append(f"-- ==== {unit.label}{note}")
+        parts.extend(unit.statements)
+        if unit.record is not None:
+            parts.append(f"-- record {unit.record.id} in {HISTORY_TABLE}, sha256 {unit.record.checksum}")
+        if unit.forget:
+            parts.append(f"-- forget {', '.join(unit.forget)} in {HISTORY_TABLE}")
+    if in_tx:
+        parts.append("COMMIT;")
+    return "\n\n".join(parts) + "\n"
+
+
+# -- the operations --------------------------------------------------------------------------
+
+
+def status(project: Project, conninfo: str) -> State:
+    with psycopg.connect(conninfo, autocommit=True, application_name="bankdb status") as conn:
+        return compute_state(project, read_history(conn))
+
+
+def plan(project: Project, conninfo: str) -> tuple[State, list[Unit]]:
+    with psycopg.connect(conninfo, autocommit=True, application_name="bankdb plan") as conn:
+        state = compute_state(project, read_history(conn))
+        return state, ([] if state.blocked else migrate_units(conn, state))
+
+
+def _refuse_if_blocked(state: State, verb: str) -> None:
+    if state.blocked:
+        problems = "\n".join(f"  {p}" for p in state.drift + state.out_of_order)
+        raise DriftError(
+            f"{verb} refused: the migration files and the database's history disagree:\n{problems}\n"
+            "Restore the released files (e.g. git checkout), or, when the database already matches the "
+            "new file, record it with `bankdb resolve ID`."
+        )
+
+
+def migrate(project: Project, conninfo: str, session: Session = Session(), out: Out = print) -> State:
+    with connect(conninfo, session) as conn:
+        acquire_lock(conn, session.lock_wait)
+        try:
+            ensure_history(conn)
+            state = compute_state(project, read_history(conn))
+            _refuse_if_blocked(state, "migrate")
+            units = migrate_units(conn, state)
+            if not units:
+                out("Nothing to do: the database is up to date.")
+                return state
+            out(
+                f"Applying {len(state.pending)} migration(s) and "
+                f"{len(state.repeatables_due)} repeatable script(s):"
+            )
+            execute(conn, units, out)
+            return state
+        finally:
+            if not conn.closed and not conn.broken:
+                release_lock(conn)
+
+
+def rollback(
+    project: Project,
+    conninfo: str,
+    steps: int | None = 1,
+    to: str | None = None,
+    session: Session = Session(),
+    out: Out = print,
+    dry_run: bool = False,
+) -> list[Unit]:
+    with connect(conninfo, session) as conn:
+        acquire_lock(conn, session.lock_wait)
+        try:
+            state = compute_state(project, read_history(conn))
+            _refuse_if_blocked(state, "rollback")
+            units = rollback_units(conn, state, steps, to)
+            if dry_run:
+                out(render_plan(units).rstrip())
+            elif not units:
+                out("Nothing to roll back.")
+            else:
+                execute(conn, units, out)
+            return units
+        finally:
+            if not conn.closed and not conn.broken:
+                release_lock(conn)
+
+
+def resolve(project: Project, conninfo: str, script_id: str, session: Session = Session(), out: Out = print) -> None:
+    """Accept a drifted migration: record the file's current checksum, or forget a removed one."""
+    with connect(conninfo, session) as conn:
+        acquire_lock(conn, session.lock_wait)
+        try:
+            history = read_history(conn)
+            applied = history.get(script_id)
+            if applied is None or applied.kind != "versioned":
+                raise ProjectError(f"{script_id}: not an applied migration; nothing to resolve")
+            files = {s.id: s for s in read_versioned(project.migrations)}
+            with conn.transaction():
+                if script_id in files:
+                    conn.execute(
+                        f"UPDATE {HISTORY_TABLE} SET checksum = %s WHERE id = %s",
+                        (files[script_id].checksum, script_id),
+                    )
+                    out(f"{script_id}: recorded the checksum of the file as it is now.")
+                else:
+                    conn.execute(f"DELETE FROM {HISTORY_TABLE} WHERE id = %s", (script_id,))
+                    out(f"{script_id}: forgotten (its file is gone; its objects stay in the database).")
+        finally:
+            release_lock(conn)

