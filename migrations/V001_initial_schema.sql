@@ -110,7 +110,8 @@ CREATE TABLE bank.accounts (
     CONSTRAINT accounts_masked_account_check CHECK (masked_account ~ '^\*{2,12}[0-9]{4}$')
 );
 COMMENT ON TABLE bank.accounts IS 'A user''s linked bank accounts, with the balance in the account''s currency.';
-COMMENT ON COLUMN bank.accounts.masked_account IS 'Asterisks and the last four digits; the full number is never stored.';
+COMMENT ON COLUMN bank.accounts.masked_account IS
+'Asterisks and the last four digits; the full number is never stored.';
 COMMENT ON COLUMN bank.accounts.balance IS 'Exact in the account''s currency (accounts_balance_scale_check).';
 
 -- Transactions ----------------------------------------------------------------------------------
@@ -127,7 +128,7 @@ CREATE TABLE bank.transactions (
     merchant text,
     txn_date date NOT NULL,
     posted_date date,
-    is_categorized boolean NOT NULL DEFAULT false,
+    is_categorized boolean NOT NULL DEFAULT FALSE,
     external_id text,
     created_at timestamptz NOT NULL DEFAULT now(),
     updated_at timestamptz NOT NULL DEFAULT now(),
@@ -152,6 +153,6 @@ COMMENT ON TABLE bank.transactions IS
 COMMENT ON COLUMN bank.transactions.amount IS
 'Always positive, exact in the transaction''s currency; txn_type gives the direction.';
 COMMENT ON COLUMN bank.transactions.txn_date IS
-'The booking date the bank reports. A calendar date, so the month a transaction counts in never depends on a time zone.';
+'The booking date the bank reports: a calendar date, so the month it counts in never depends on a time zone.';
 COMMENT ON COLUMN bank.transactions.external_id IS
 'The bank''s own id of the transaction, for import de-duplication: unique per account and date.';

@@ -32,7 +32,7 @@ CREATE TABLE bank.category_rules (
     keyword_pattern text,
     merchant_pattern text,
     priority integer NOT NULL DEFAULT 0,
-    is_active boolean NOT NULL DEFAULT true,
+    is_active boolean NOT NULL DEFAULT TRUE,
     created_at timestamptz NOT NULL DEFAULT now(),
     updated_at timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT category_rules_pkey PRIMARY KEY (user_id, id),

@@ -10,7 +10,7 @@ CREATE TABLE bank.bills (
     amount_due numeric NOT NULL,
     currency text NOT NULL,
     status bank.bill_status NOT NULL DEFAULT 'upcoming',
-    auto_pay boolean NOT NULL DEFAULT false,
+    auto_pay boolean NOT NULL DEFAULT FALSE,
     last_reminder_sent timestamptz,
     created_at timestamptz NOT NULL DEFAULT now(),
     updated_at timestamptz NOT NULL DEFAULT now(),
@@ -27,7 +27,8 @@ CREATE INDEX bills_user_id_status_due_date_idx ON bank.bills (user_id, status, d
 -- restricted to the bills those jobs can touch).
 CREATE INDEX bills_due_date_idx ON bank.bills (due_date) WHERE status <> 'paid';
 COMMENT ON TABLE bank.bills IS 'Bills a user has to pay, with their due date and status.';
-COMMENT ON COLUMN bank.bills.currency IS 'The currency of amount_due, which is exact in it (bills_amount_due_scale_check).';
+COMMENT ON COLUMN bank.bills.currency IS
+'The currency of amount_due, which is exact in it (bills_amount_due_scale_check).';
 
 CREATE TABLE bank.rewards (
     id bigint GENERATED ALWAYS AS IDENTITY,

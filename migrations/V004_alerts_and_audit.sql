@@ -7,7 +7,7 @@ CREATE TABLE bank.alerts (
     user_id bigint NOT NULL,
     type bank.alert_type NOT NULL,
     message text NOT NULL,
-    is_read boolean NOT NULL DEFAULT false,
+    is_read boolean NOT NULL DEFAULT FALSE,
     created_at timestamptz NOT NULL DEFAULT now(),
     updated_at timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT alerts_pkey PRIMARY KEY (user_id, id),

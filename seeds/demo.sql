@@ -3,7 +3,8 @@
 -- Re-running replaces the demo users (their e-mail ends in @demo.bankdb.test) and all they own.
 -- The password hashes are well-formed bcrypt strings of no known password: demo users cannot log in.
 
-DELETE FROM bank.users WHERE email LIKE '%@demo.bankdb.test';
+DELETE FROM bank.users
+WHERE email LIKE '%@demo.bankdb.test';
 
 SELECT bank.create_transaction_partitions(
     (date_trunc('month', current_date) - interval '3 months')::date,
@@ -12,9 +13,9 @@ SELECT bank.create_transaction_partitions(
 
 INSERT INTO bank.users (name, email, password, phone, kyc_status, base_currency)
 VALUES
-    ('Ada Lovelace', 'ada@demo.bankdb.test', '$2b$12$' || repeat('a', 53), '+44 20 7946 0001', 'verified', 'USD'),
-    ('Bruno Weber', 'bruno@demo.bankdb.test', '$2b$12$' || repeat('b', 53), '+49 30 901820', 'verified', 'EUR'),
-    ('Chiyo Sato', 'chiyo@demo.bankdb.test', '$2b$12$' || repeat('c', 53), NULL, 'unverified', 'JPY');
+('Ada Lovelace', 'ada@demo.bankdb.test', '$2b$12$' || repeat('a', 53), '+44 20 7946 0001', 'verified', 'USD'),
+('Bruno Weber', 'bruno@demo.bankdb.test', '$2b$12$' || repeat('b', 53), '+49 30 901820', 'verified', 'EUR'),
+('Chiyo Sato', 'chiyo@demo.bankdb.test', '$2b$12$' || repeat('c', 53), NULL, 'unverified', 'JPY');
 
 INSERT INTO bank.accounts (user_id, bank_name, account_type, masked_account, currency, balance)
 SELECT
@@ -52,7 +53,7 @@ SELECT
     m.merchant,
     current_date - (g.n * 9 % 90),
     current_date - (g.n * 9 % 90) + 1,
-    true
+    TRUE
 FROM bank.accounts AS a
 INNER JOIN bank.users AS u ON a.user_id = u.id
 INNER JOIN bank.currencies AS c ON a.currency = c.code
@@ -82,7 +83,7 @@ SELECT
     'credit',
     'Demo Employer Ltd',
     (date_trunc('month', current_date) - make_interval(months => g.n))::date,
-    true
+    TRUE
 FROM bank.accounts AS a
 INNER JOIN bank.users AS u ON a.user_id = u.id
 CROSS JOIN generate_series(0, 2) AS g (n)
@@ -112,10 +113,10 @@ FROM bank.users AS u
 INNER JOIN bank.currencies AS c ON u.base_currency = c.code
 CROSS JOIN (
     VALUES
-    ('City Power', 12, 88.00, 'upcoming', true),
-    ('Home Internet', 5, 49.99, 'upcoming', false),
-    ('Water Utility', -4, 31.20, 'overdue', false),
-    ('Phone Plan', -20, 25.00, 'paid', true)
+    ('City Power', 12, 88.00, 'upcoming', TRUE),
+    ('Home Internet', 5, 49.99, 'upcoming', FALSE),
+    ('Water Utility', -4, 31.20, 'overdue', FALSE),
+    ('Phone Plan', -20, 25.00, 'paid', TRUE)
 ) AS b (biller_name, due_in, amount_due, status, auto_pay)
 WHERE u.email LIKE '%@demo.bankdb.test';
 
