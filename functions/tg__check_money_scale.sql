@@ -20,7 +20,8 @@ BEGIN
          LIMIT 1',
         TG_ARGV[0], TG_ARGV[1]
     ) INTO v_amount, v_currency, v_minor_unit;
-    IF FOUND THEN
+    -- EXECUTE does not set FOUND: test what it fetched (currency is NOT NULL in every such table).
+    IF v_currency IS NOT NULL THEN
         RAISE EXCEPTION '%.% % has more decimals than % allows (%)',
             TG_TABLE_NAME, TG_ARGV[0], v_amount, v_currency, v_minor_unit
             USING

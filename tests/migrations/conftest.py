@@ -1,0 +1,94 @@
+"""A small world of two users for schema tests, and an insert helper that names columns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import psycopg
+import pytest
+from psycopg import sql
+
+BCRYPT = "$2b$12$" + "N" * 53  # a well-formed bcrypt hash of no known password
+
+
+def insert(conn: psycopg.Connection, table: str, **values) -> dict:
+    """INSERT one row into bank.<table> and return it; an explicit id overrides the identity."""
+    columns = list(values)
+    query = sql.SQL("INSERT INTO {} ({}) {} VALUES ({}) RETURNING *").format(
+        sql.Identifier("bank", table),
+        sql.SQL(", ").join(map(sql.Identifier, columns)),
+        sql.SQL("OVERRIDING SYSTEM VALUE" if "id" in values else ""),
+        sql.SQL(", ").join(sql.Placeholder() * len(columns)),
+    )
+    cur = conn.cursor(row_factory=psycopg.rows.dict_row)
+    return cur.execute(query, list(values.values())).fetchone()
+
+
+def count(conn: psycopg.Connection, table: str) -> int:
+    return conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier("bank", table))).fetchone()[0]
+
+
+def user_row(email: str, **overrides) -> dict:
+    return {"name": "Test User", "email": email, "password": BCRYPT, **overrides}
+
+
+@dataclass
+class World:
+    a: dict  # user A
+    b: dict  # user B
+    a_usd: dict  # A's USD checking account
+    a_jpy: dict  # A's JPY account
+    b_usd: dict  # B's USD account
+
+    def rows(self) -> dict[str, dict]:
+        """A valid new row for every table, as column values (each test changes one thing)."""
+        a = self.a["id"]
+        return {
+            "currencies": {"code": "ZZZ", "numeric_code": "999", "name": "Test", "minor_unit": 2},
+            "exchange_rates": {
+                "base_currency": "USD", "quote_currency": "EUR", "rate_date": "2025-03-01", "rate": "0.9",
+            },
+            "category_master": {"name": "Pets", "description": "Pet food", "icon": "paw", "color": "#123456"},
+            "users": user_row("new@example.com"),
+            "accounts": {
+                "user_id": a, "bank_name": "Bank", "account_type": "savings", "masked_account": "****9999",
+                "currency": "USD", "balance": "10.00",
+            },
+            "transactions": {
+                "user_id": a, "account_id": self.a_usd["id"], "description": "Coffee", "category": "Groceries",
+                "amount": "3.50", "currency": "USD", "txn_type": "debit", "merchant": "Cafe",
+                "txn_date": "2025-03-05", "external_id": "ext-2",
+            },
+            "budgets": {"user_id": a, "month": 4, "year": 2025, "category": "Groceries", "limit_amount": "100"},
+            "category_rules": {"user_id": a, "category": "Groceries", "keyword_pattern": "market"},
+            "bills": {
+                "user_id": a, "biller_name": "Power Co", "due_date": "2025-03-20", "amount_due": "80.00",
+                "currency": "USD",
+            },
+            "rewards": {"user_id": a, "program_name": "Other Miles", "points_balance": 10},
+            "alerts": {"user_id": a, "type": "low_balance", "message": "Balance below 100.00 USD"},
+            "admin_logs": {"admin_id": a, "action": "verified_user", "target_type": "User", "target_id": a},
+        }
+
+
+@pytest.fixture
+def world(conn: psycopg.Connection) -> World:
+    a = insert(conn, "users", **user_row("alice@example.com"))
+    b = insert(conn, "users", **user_row("bob@example.com"))
+    account = {"bank_name": "Bank", "account_type": "checking", "balance": "0"}
+    w = World(
+        a=a,
+        b=b,
+        a_usd=insert(conn, "accounts", user_id=a["id"], masked_account="****0001", currency="USD", **account),
+        a_jpy=insert(conn, "accounts", user_id=a["id"], masked_account="****0002", currency="JPY", **account),
+        b_usd=insert(conn, "accounts", user_id=b["id"], masked_account="****0003", currency="USD", **account),
+    )
+    # One existing row in every other table, for the duplicate-key cases.
+    rows = w.rows()
+    insert(conn, "exchange_rates", **{**rows["exchange_rates"], "rate_date": "2025-02-01"})
+    insert(conn, "transactions", **{**rows["transactions"], "external_id": "ext-1"})
+    insert(conn, "budgets", **{**rows["budgets"], "month": 3})
+    for table in ("category_rules", "bills", "alerts", "admin_logs"):
+        insert(conn, table, **rows[table])
+    insert(conn, "rewards", **{**rows["rewards"], "program_name": "Demo Miles"})
+    return w

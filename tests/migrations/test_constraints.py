@@ -1,0 +1,192 @@
+"""Every constraint of the bank schema rejects what it should, names itself, and writes nothing.
+
+Each case starts from a valid row for its table (World.rows) and changes one thing. The last test
+reads the catalog: a constraint added later without a case here makes it fail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import psycopg
+import pytest
+
+from .conftest import BCRYPT, World, count, insert
+
+UNIQUE, FK, CHECK = "23505", "23503", "23514"
+
+
+def existing(table: str) -> Callable[[World, psycopg.Connection], dict]:
+    """Override: the key columns of a row that is already there (a duplicate primary key)."""
+
+    def pick(_: World, conn: psycopg.Connection) -> dict:
+        keys = {
+            "currencies": ["code"],
+            "exchange_rates": ["base_currency", "quote_currency", "rate_date"],
+            "transactions": ["user_id", "txn_date", "id"],
+            "users": ["id"], "category_master": ["id"], "admin_logs": ["id"],
+        }.get(table, ["user_id", "id"])
+        row = conn.execute(f"SELECT {', '.join(keys)} FROM bank.{table} LIMIT 1").fetchone()
+        return dict(zip(keys, row))
+
+    return pick
+
+
+def const(**values) -> Callable[[World, psycopg.Connection], dict]:
+    return lambda w, c: values
+
+
+# (constraint, table, override, SQLSTATE)
+CASES: list[tuple[str, str, Callable, str]] = [
+    ("currencies_pkey", "currencies", existing("currencies"), UNIQUE),
+    ("currencies_code_check", "currencies", const(code="usd"), CHECK),
+    ("currencies_numeric_code_check", "currencies", const(numeric_code="84"), CHECK),
+    ("currencies_minor_unit_check", "currencies", const(minor_unit=5), CHECK),
+    ("exchange_rates_pkey", "exchange_rates", existing("exchange_rates"), UNIQUE),
+    ("exchange_rates_base_currency_fkey", "exchange_rates", const(base_currency="XXX"), FK),
+    ("exchange_rates_quote_currency_fkey", "exchange_rates", const(quote_currency="XXX"), FK),
+    ("exchange_rates_check", "exchange_rates", const(quote_currency="USD"), CHECK),
+    ("exchange_rates_rate_check", "exchange_rates", const(rate="0"), CHECK),
+    ("category_master_pkey", "category_master", existing("category_master"), UNIQUE),
+    ("category_master_name_key", "category_master", const(name="Groceries"), UNIQUE),
+    ("category_master_name_check", "category_master", const(name=""), CHECK),
+    ("category_master_icon_check", "category_master", const(icon="x" * 51), CHECK),
+    ("category_master_color_check", "category_master", const(color="red"), CHECK),
+    ("users_pkey", "users", existing("users"), UNIQUE),
+    # The same e-mail in other letter case is the same login.
+    ("users_email_key", "users", const(email="ALICE@Example.COM"), UNIQUE),
+    ("users_base_currency_fkey", "users", const(base_currency="XXX"), FK),
+    ("users_name_check", "users", const(name="   "), CHECK),
+    ("users_email_check", "users", const(email="alice.example.com"), CHECK),
+    # No plaintext can be stored: only a bcrypt hash fits.
+    ("users_password_check", "users", const(password="correct horse battery staple"), CHECK),
+    ("users_password_check", "users", const(password=BCRYPT[:-1]), CHECK),
+    ("users_phone_check", "users", const(phone="call me"), CHECK),
+    ("accounts_pkey", "accounts", existing("accounts"), UNIQUE),
+    ("accounts_user_id_fkey", "accounts", const(user_id=999_999_999), FK),
+    ("accounts_currency_fkey", "accounts", const(currency="XXX"), FK),
+    ("accounts_bank_name_check", "accounts", const(bank_name=""), CHECK),
+    ("accounts_masked_account_check", "accounts", const(masked_account="4111111111111111"), CHECK),
+    ("accounts_balance_scale_check", "accounts", const(balance="10.001"), CHECK),
+    ("transactions_pkey", "transactions", existing("transactions"), UNIQUE),
+    ("transactions_account_id_external_id_key", "transactions", const(external_id="ext-1"), UNIQUE),
+    # A's transaction on B's account.
+    ("transactions_user_id_account_id_fkey", "transactions", lambda w, c: {"account_id": w.b_usd["id"]}, FK),
+    ("transactions_currency_fkey", "transactions", const(currency="XXX"), FK),
+    ("transactions_category_fkey", "transactions", const(category="Nonexistent"), FK),
+    ("transactions_amount_check", "transactions", const(amount="0"), CHECK),
+    ("transactions_amount_check", "transactions", const(amount="-5.00"), CHECK),
+    ("transactions_description_check", "transactions", const(description=" "), CHECK),
+    ("transactions_merchant_check", "transactions", const(merchant="m" * 101), CHECK),
+    ("transactions_external_id_check", "transactions", const(external_id=""), CHECK),
+    ("transactions_amount_scale_check", "transactions", const(amount="1.005"), CHECK),
+    ("transactions_amount_scale_check", "transactions",
+     lambda w, c: {"account_id": w.a_jpy["id"], "currency": "JPY", "amount": "1.5"}, CHECK),
+    ("budgets_pkey", "budgets", existing("budgets"), UNIQUE),
+    ("budgets_user_id_year_month_category_key", "budgets", const(month=3, year=2025), UNIQUE),
+    ("budgets_user_id_fkey", "budgets", const(user_id=999_999_999), FK),
+    ("budgets_category_fkey", "budgets", const(category="Nonexistent"), FK),
+    ("budgets_month_check", "budgets", const(month=13), CHECK),
+    ("budgets_month_check", "budgets", const(month=0), CHECK),
+    ("budgets_year_check", "budgets", const(year=1999), CHECK),
+    ("budgets_limit_amount_check", "budgets", const(limit_amount="0"), CHECK),
+    ("budgets_spent_amount_check", "budgets", const(spent_amount="-1"), CHECK),
+    ("category_rules_pkey", "category_rules", existing("category_rules"), UNIQUE),
+    ("category_rules_user_id_fkey", "category_rules", const(user_id=999_999_999), FK),
+    ("category_rules_category_fkey", "category_rules", const(category="Nonexistent"), FK),
+    ("category_rules_pattern_check", "category_rules", const(keyword_pattern=None), CHECK),
+    ("category_rules_keyword_pattern_check", "category_rules", const(keyword_pattern=""), CHECK),
+    ("category_rules_merchant_pattern_check", "category_rules", const(merchant_pattern=""), CHECK),
+    ("bills_pkey", "bills", existing("bills"), UNIQUE),
+    ("bills_user_id_fkey", "bills", const(user_id=999_999_999), FK),
+    ("bills_currency_fkey", "bills", const(currency="XXX"), FK),
+    ("bills_biller_name_check", "bills", const(biller_name=""), CHECK),
+    ("bills_amount_due_check", "bills", const(amount_due="-80.00"), CHECK),
+    ("bills_amount_due_scale_check", "bills", const(amount_due="80.001"), CHECK),
+    ("rewards_pkey", "rewards", existing("rewards"), UNIQUE),
+    ("rewards_user_id_program_name_key", "rewards", const(program_name="Demo Miles"), UNIQUE),
+    ("rewards_user_id_fkey", "rewards", const(user_id=999_999_999), FK),
+    ("rewards_program_name_check", "rewards", const(program_name=""), CHECK),
+    ("rewards_points_balance_check", "rewards", const(points_balance=-1), CHECK),
+    ("alerts_pkey", "alerts", existing("alerts"), UNIQUE),
+    ("alerts_user_id_fkey", "alerts", const(user_id=999_999_999), FK),
+    ("alerts_message_check", "alerts", const(message=""), CHECK),
+    ("admin_logs_pkey", "admin_logs", existing("admin_logs"), UNIQUE),
+    ("admin_logs_admin_id_fkey", "admin_logs", const(admin_id=999_999_999), FK),
+    ("admin_logs_action_check", "admin_logs", const(action="Verified User; DROP TABLE"), CHECK),
+    ("admin_logs_target_type_check", "admin_logs", const(target_type=""), CHECK),
+]
+
+
+@pytest.mark.parametrize(
+    ("constraint", "table", "override", "sqlstate"),
+    CASES,
+    ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)],
+)
+def test_constraint_rejects_and_writes_nothing(
+    conn: psycopg.Connection, world: World, constraint: str, table: str, override: Callable, sqlstate: str
+) -> None:
+    row = {**world.rows()[table], **override(world, conn)}
+    before = count(conn, table)
+    with pytest.raises(psycopg.Error) as failure, conn.transaction():
+        insert(conn, table, **row)
+    # A duplicate key in a partitioned table is found by the partition's index, named after the
+    # parent's by bank.create_transaction_partitions (the world's transactions are of March 2025).
+    if failure.value.sqlstate == UNIQUE and table == "transactions":
+        constraint = constraint.replace("transactions_", "transactions_2025_03_", 1)
+    assert (failure.value.sqlstate, failure.value.diag.constraint_name) == (sqlstate, constraint)
+    assert count(conn, table) == before
+
+
+@pytest.mark.parametrize("table", sorted({case[1] for case in CASES}))
+def test_the_valid_row_of_each_case_is_accepted(conn: psycopg.Connection, world: World, table: str) -> None:
+    before = count(conn, table)
+    insert(conn, table, **world.rows()[table])
+    assert count(conn, table) == before + 1
+
+
+def test_amounts_exact_to_their_currency_are_kept_exactly(conn: psycopg.Connection, world: World) -> None:
+    insert(conn, "currencies", code="ZZZ", numeric_code="999", name="Three decimals", minor_unit=3)
+    row = {**world.rows()["transactions"], "external_id": None}
+    kept = [
+        insert(conn, "transactions", **{**row, "amount": "1.50"})["amount"],
+        insert(conn, "transactions", **{**row, "amount": "1234567890123.99"})["amount"],
+        insert(conn, "transactions", **{**row, "account_id": world.a_jpy["id"], "currency": "JPY", "amount": "1500.00"})["amount"],
+        insert(conn, "transactions", **{**row, "currency": "ZZZ", "amount": "1.005"})["amount"],
+    ]
+    assert [str(k) for k in kept] == ["1.50", "1234567890123.99", "1500.00", "1.005"]
+
+
+def test_a_scale_violation_names_the_value_and_the_currency(conn: psycopg.Connection, world: World) -> None:
+    row = {**world.rows()["transactions"], "account_id": world.a_jpy["id"], "currency": "JPY", "amount": "1.5"}
+    with pytest.raises(psycopg.errors.CheckViolation) as failure, conn.transaction():
+        insert(conn, "transactions", **row)
+    assert failure.value.diag.message_primary == "transactions.amount 1.5 has more decimals than JPY allows (0)"
+
+
+def test_an_update_is_checked_like_an_insert(conn: psycopg.Connection, world: World) -> None:
+    with pytest.raises(psycopg.errors.CheckViolation) as failure, conn.transaction():
+        conn.execute("UPDATE bank.transactions SET amount = 2.345 WHERE user_id = %s", (world.a["id"],))
+    assert failure.value.diag.constraint_name == "transactions_amount_scale_check"
+    assert conn.execute("SELECT amount FROM bank.transactions WHERE external_id = 'ext-1'").fetchone()[0] == 3.5
+
+
+def test_every_constraint_of_the_schema_has_a_case(conn: psycopg.Connection) -> None:
+    in_catalog = {
+        name for (name,) in conn.execute(
+            """
+            SELECT con.conname
+            FROM pg_constraint AS con
+            JOIN pg_class AS rel ON rel.oid = con.conrelid
+            WHERE rel.relnamespace = 'bank'::regnamespace AND NOT rel.relispartition AND con.contype <> 'n'
+            UNION
+            SELECT idx.relname  -- unique indexes that are not constraints (users_email_key)
+            FROM pg_index AS i
+            JOIN pg_class AS idx ON idx.oid = i.indexrelid
+            WHERE idx.relnamespace = 'bank'::regnamespace AND i.indisunique
+              AND NOT EXISTS (SELECT FROM pg_constraint AS c WHERE c.conindid = i.indexrelid)
+              AND NOT idx.relispartition
+            """
+        )
+    }
+    assert in_catalog - {case[0] for case in CASES} == set()
