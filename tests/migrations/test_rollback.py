@@ -1,0 +1,60 @@
+"""Each migration's rollback undoes it exactly: migrate, roll back, migrate again, same schema."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from bankdb import migrator
+from bankdb.server import pg_bin
+
+from ..conftest import PROJECT
+
+QUIET = migrator.Session(lock_wait=5)
+
+
+def schema_dump(conninfo: str) -> str:
+    """pg_dump --schema-only, minus the random \\restrict key newer pg_dump versions print."""
+    dump = subprocess.run(
+        [pg_bin("pg_dump"), "--schema-only", "--dbname", conninfo],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    return "\n".join(line for line in dump.splitlines() if not line.startswith(("\\restrict", "\\unrestrict")))
+
+
+def test_migrate_creates_the_twelve_tables(empty_db: str) -> None:
+    migrator.migrate(PROJECT, empty_db, QUIET, out=lambda _: None)
+    dump = schema_dump(empty_db)
+    tables = sorted(
+        line.split()[2].rstrip("(")
+        for line in dump.splitlines()
+        if line.startswith("CREATE TABLE bank.")
+    )
+    assert tables == [
+        "bank.accounts", "bank.admin_logs", "bank.alerts", "bank.bills", "bank.budgets", "bank.category_master",
+        "bank.category_rules", "bank.currencies", "bank.exchange_rates", "bank.rewards", "bank.transactions",
+        "bank.users",
+    ]
+
+
+@pytest.mark.parametrize("steps", [1, 2, 3, 4])
+def test_rolling_back_and_migrating_again_gives_the_same_schema(empty_db: str, steps: int) -> None:
+    migrator.migrate(PROJECT, empty_db, QUIET, out=lambda _: None)
+    before = schema_dump(empty_db)
+    migrator.rollback(PROJECT, empty_db, steps=steps, session=QUIET, out=lambda _: None)
+    after_rollback = migrator.status(PROJECT, empty_db)
+    assert len(after_rollback.pending) == steps
+    migrator.migrate(PROJECT, empty_db, QUIET, out=lambda _: None)
+    assert schema_dump(empty_db) == before
+
+
+def test_rolling_back_everything_leaves_only_the_runners_history(empty_db: str) -> None:
+    empty = schema_dump(empty_db)
+    migrator.migrate(PROJECT, empty_db, QUIET, out=lambda _: None)
+    migrator.rollback(PROJECT, empty_db, steps=4, session=QUIET, out=lambda _: None)
+    leftover = [
+        line for line in schema_dump(empty_db).splitlines()
+        if line.startswith("CREATE ") and line not in empty.splitlines()
+    ]
+    assert leftover == ["CREATE SCHEMA bankdb;", "CREATE TABLE bankdb.migrations ("]
