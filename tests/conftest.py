@@ -108,8 +108,9 @@ def template(server: Server) -> Iterator[str]:
         janitor.drop()
 
 
-def clone(server: Server, template: str) -> Iterator[str]:
-    name = new_db_name("bankdb_test")
+def database(server: Server, template: str | None) -> Iterator[str]:
+    """A new database (a clone of template, or empty): its conninfo, then it is dropped."""
+    name = new_db_name("bankdb_test" if template else "bankdb_empty")
     janitor = server.janitor(name, template=template)
     janitor.init()
     try:
@@ -121,24 +122,18 @@ def clone(server: Server, template: str) -> Iterator[str]:
 @pytest.fixture
 def db(server: Server, template: str) -> Iterator[str]:
     """The conninfo of a fresh clone of the template, for tests that commit or use several sessions."""
-    yield from clone(server, template)
+    yield from database(server, template)
 
 
 @pytest.fixture(scope="module")
 def module_db(server: Server, template: str) -> Iterator[str]:
-    yield from clone(server, template)
+    yield from database(server, template)
 
 
 @pytest.fixture
 def empty_db(server: Server) -> Iterator[str]:
     """The conninfo of a new, empty database (nothing migrated), dropped after the test."""
-    name = new_db_name("bankdb_empty")
-    janitor = server.janitor(name)
-    janitor.init()
-    try:
-        yield server.conninfo(name)
-    finally:
-        janitor.drop()
+    yield from database(server, None)
 
 
 @pytest.fixture
