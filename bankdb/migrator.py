@@ -375,6 +375,9 @@ def connect(conninfo: str, session: Session) -> psycopg.Connection:
     conn = psycopg.connect(conninfo, autocommit=True, application_name="bankdb")
     # Scripts name every object with its schema; an empty path makes a forgotten one an error.
     conn.execute("SELECT set_config('search_path', 'pg_catalog', false)")
+    # As pg_restore does: a function's body is checked when it is called, not when it is created,
+    # so scripts apply in name order even when a function calls one from a later file.
+    conn.execute("SELECT set_config('check_function_bodies', 'off', false)")
     conn.execute("SELECT set_config('lock_timeout', %s, false)", (session.lock_timeout,))
     conn.execute("SELECT set_config('statement_timeout', %s, false)", (session.statement_timeout,))
     return conn

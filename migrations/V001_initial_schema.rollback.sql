@@ -7,6 +7,8 @@ DROP TABLE bank.users;
 DROP TABLE bank.category_master;
 DROP TABLE bank.exchange_rates;
 DROP TABLE bank.currencies;
+DROP SEQUENCE bank.transfer_id_seq;
+DROP TYPE bank.txn_kind;
 DROP TYPE bank.txn_type;
 DROP TYPE bank.account_type;
 DROP TYPE bank.kyc_status;

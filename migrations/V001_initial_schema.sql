@@ -18,6 +18,13 @@ COMMENT ON SCHEMA bank_partitions IS
 CREATE TYPE bank.kyc_status AS ENUM ('unverified', 'verified');
 CREATE TYPE bank.account_type AS ENUM ('savings', 'checking', 'credit_card', 'loan', 'investment');
 CREATE TYPE bank.txn_type AS ENUM ('debit', 'credit');
+CREATE TYPE bank.txn_kind AS ENUM ('regular', 'transfer', 'card_payment', 'loan_payment');
+COMMENT ON TYPE bank.txn_kind IS
+'Only regular transactions are spending or income; transfers between a user''s own accounts and card or loan '
+'payments never are.';
+
+CREATE SEQUENCE bank.transfer_id_seq AS bigint;
+COMMENT ON SEQUENCE bank.transfer_id_seq IS 'The ids shared by the two sides of a transfer (transactions.transfer_id).';
 
 -- Lookups ---------------------------------------------------------------------------------------
 
@@ -75,6 +82,7 @@ CREATE TABLE bank.users (
     phone text,
     kyc_status bank.kyc_status NOT NULL DEFAULT 'unverified',
     base_currency text NOT NULL DEFAULT 'USD',
+    is_admin boolean NOT NULL DEFAULT FALSE,
     created_at timestamptz NOT NULL DEFAULT now(),
     updated_at timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT users_pkey PRIMARY KEY (id),
@@ -91,6 +99,7 @@ CREATE UNIQUE INDEX users_email_key ON bank.users (lower(email));
 COMMENT ON TABLE bank.users IS 'People who use the dashboard: profile, credentials, KYC status.';
 COMMENT ON COLUMN bank.users.password IS 'A bcrypt hash, never the password itself (users_password_check).';
 COMMENT ON COLUMN bank.users.base_currency IS 'The currency totals and budgets are kept in.';
+COMMENT ON COLUMN bank.users.is_admin IS 'May act through the bank.admin_* functions; each action is logged.';
 
 CREATE TABLE bank.accounts (
     id bigint GENERATED ALWAYS AS IDENTITY,
@@ -100,6 +109,8 @@ CREATE TABLE bank.accounts (
     masked_account text NOT NULL,
     currency text NOT NULL,
     balance numeric NOT NULL DEFAULT 0,
+    low_balance_threshold numeric,
+    disabled_at timestamptz,
     created_at timestamptz NOT NULL DEFAULT now(),
     updated_at timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT accounts_pkey PRIMARY KEY (user_id, id),
@@ -113,6 +124,9 @@ COMMENT ON TABLE bank.accounts IS 'A user''s linked bank accounts, with the bala
 COMMENT ON COLUMN bank.accounts.masked_account IS
 'Asterisks and the last four digits; the full number is never stored.';
 COMMENT ON COLUMN bank.accounts.balance IS 'Exact in the account''s currency (accounts_balance_scale_check).';
+COMMENT ON COLUMN bank.accounts.low_balance_threshold IS
+'A low_balance alert fires when the balance falls below it (in the account''s currency); NULL for none.';
+COMMENT ON COLUMN bank.accounts.disabled_at IS 'When an admin disabled the account; NULL while it is active.';
 
 -- Transactions ----------------------------------------------------------------------------------
 
@@ -130,6 +144,11 @@ CREATE TABLE bank.transactions (
     posted_date date,
     is_categorized boolean NOT NULL DEFAULT FALSE,
     external_id text,
+    kind bank.txn_kind NOT NULL DEFAULT 'regular',
+    transfer_id bigint,
+    category_rule_id bigint,
+    fx_rate numeric NOT NULL,
+    base_amount numeric NOT NULL,
     created_at timestamptz NOT NULL DEFAULT now(),
     updated_at timestamptz NOT NULL DEFAULT now(),
     -- txn_date is in every key because PostgreSQL requires the partition key in them.
@@ -143,7 +162,9 @@ CREATE TABLE bank.transactions (
     CONSTRAINT transactions_amount_check CHECK (amount > 0),
     CONSTRAINT transactions_description_check CHECK (char_length(btrim(description)) BETWEEN 1 AND 255),
     CONSTRAINT transactions_merchant_check CHECK (char_length(merchant) <= 100),
-    CONSTRAINT transactions_external_id_check CHECK (char_length(external_id) BETWEEN 1 AND 200)
+    CONSTRAINT transactions_external_id_check CHECK (char_length(external_id) BETWEEN 1 AND 200),
+    CONSTRAINT transactions_fx_rate_check CHECK (fx_rate > 0),
+    CONSTRAINT transactions_transfer_id_check CHECK ((kind = 'transfer') = (transfer_id IS NOT NULL))
 ) PARTITION BY RANGE (txn_date);
 -- The transactions of one account over a date range; also serves the foreign key's cascade.
 -- It replaces the seed's (account_id, txn_date) and account_id indexes.
@@ -156,3 +177,12 @@ COMMENT ON COLUMN bank.transactions.txn_date IS
 'The booking date the bank reports: a calendar date, so the month it counts in never depends on a time zone.';
 COMMENT ON COLUMN bank.transactions.external_id IS
 'The bank''s own id of the transaction, for import de-duplication: unique per account and date.';
+COMMENT ON COLUMN bank.transactions.kind IS 'Only regular transactions count as spending or income.';
+COMMENT ON COLUMN bank.transactions.transfer_id IS
+'Shared by the two sides of a transfer between the user''s own accounts (bank.link_transfer).';
+COMMENT ON COLUMN bank.transactions.category_rule_id IS
+'The rule that set category; NULL when the category was set by hand or is not set.';
+COMMENT ON COLUMN bank.transactions.fx_rate IS
+'The rate that converted amount into the user''s base currency on txn_date (1 when the same); set by a trigger.';
+COMMENT ON COLUMN bank.transactions.base_amount IS
+'amount in the user''s base currency: amount * fx_rate, rounded to that currency''s minor unit; set by a trigger.';

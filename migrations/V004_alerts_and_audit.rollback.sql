@@ -1,4 +1,6 @@
 -- Undo V004.
-DROP TABLE bank.admin_logs;
+-- CASCADE: the bank.admin_* functions return its row type. Like every function of functions/,
+-- the next migrate applies them again.
+DROP TABLE bank.admin_logs CASCADE;
 DROP TABLE bank.alerts;
 DROP TYPE bank.alert_type;

@@ -1,6 +1,6 @@
 -- V004: alerts and the admin audit trail. Weeks 7-8 of the seed's plan.
 
-CREATE TYPE bank.alert_type AS ENUM ('low_balance', 'bill_due', 'budget_exceeded');
+CREATE TYPE bank.alert_type AS ENUM ('low_balance', 'bill_due', 'budget_exceeded', 'budget_warning');
 
 CREATE TABLE bank.alerts (
     id bigint GENERATED ALWAYS AS IDENTITY,
@@ -8,16 +8,23 @@ CREATE TABLE bank.alerts (
     type bank.alert_type NOT NULL,
     message text NOT NULL,
     is_read boolean NOT NULL DEFAULT FALSE,
+    subject_id bigint,
+    period date,
     created_at timestamptz NOT NULL DEFAULT now(),
     updated_at timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT alerts_pkey PRIMARY KEY (user_id, id),
     CONSTRAINT alerts_user_id_fkey FOREIGN KEY (user_id) REFERENCES bank.users (id) ON DELETE CASCADE,
+    -- One alert per subject (budget, account, bill), type and period.
+    CONSTRAINT alerts_user_id_type_subject_id_period_key UNIQUE (user_id, type, subject_id, period),
     CONSTRAINT alerts_message_check CHECK (char_length(btrim(message)) BETWEEN 1 AND 1000)
 );
 -- A user's unread alerts, newest first: the seed's idx_alerts_user_unread, made partial so read
 -- alerts (most of the table, after a while) cost it nothing.
 CREATE INDEX alerts_user_id_unread_idx ON bank.alerts (user_id, created_at DESC) WHERE NOT is_read;
-COMMENT ON TABLE bank.alerts IS 'Notifications for a user: low balance, bill due, budget exceeded.';
+COMMENT ON TABLE bank.alerts IS 'Notifications for a user: low balance, bill due, budget warning and exceeded.';
+COMMENT ON COLUMN bank.alerts.subject_id IS 'The budget, account or bill the alert is about.';
+COMMENT ON COLUMN bank.alerts.period IS
+'The budget''s month, the day of a low balance, or the bill''s due date: one alert per subject, type and period.';
 
 CREATE TABLE bank.admin_logs (
     id bigint GENERATED ALWAYS AS IDENTITY,
@@ -39,5 +46,6 @@ CREATE INDEX admin_logs_admin_id_timestamp_idx ON bank.admin_logs (admin_id, tim
 CREATE INDEX admin_logs_timestamp_idx ON bank.admin_logs (timestamp DESC);
 -- The trail filtered by action, newest first (seed's idx_admin_logs_action).
 CREATE INDEX admin_logs_action_timestamp_idx ON bank.admin_logs (action, timestamp DESC);
-COMMENT ON TABLE bank.admin_logs IS 'The audit trail of admin actions, with before and after values in details.';
+COMMENT ON TABLE bank.admin_logs IS
+'The append-only audit trail of admin actions, with before and after values in details.';
 COMMENT ON COLUMN bank.admin_logs.admin_id IS 'The admin who acted; NULL once that user is deleted.';

@@ -1,5 +1,5 @@
 -- A small demo data set: three users with accounts in USD, EUR and JPY, three months of
--- transactions up to today, budgets for this month, bills and a rewards program.
+-- transactions up to today, budgets for this month, bills, a rule and a rewards program.
 -- Re-running replaces the demo users (their e-mail ends in @demo.bankdb.test) and all they own.
 -- The password hashes are well-formed bcrypt strings of no known password: demo users cannot log in.
 
@@ -120,10 +120,23 @@ CROSS JOIN (
 ) AS b (biller_name, due_in, amount_due, status, auto_pay)
 WHERE u.email LIKE '%@demo.bankdb.test';
 
-INSERT INTO bank.rewards (user_id, program_name, points_balance)
+INSERT INTO bank.rewards (user_id, program_name)
 SELECT
     u.id,
-    'Demo Miles',
-    1200
+    'Demo Miles'
 FROM bank.users AS u
+WHERE u.email LIKE '%@demo.bankdb.test';
+
+-- Points only move through the ledger, which keeps rewards.points_balance.
+INSERT INTO bank.reward_entries (user_id, reward_id, entry_type, points, description)
+SELECT
+    r.user_id,
+    r.id,
+    e.entry_type::bank.reward_entry_type,
+    e.points,
+    e.description
+FROM bank.rewards AS r
+INNER JOIN bank.users AS u ON r.user_id = u.id
+CROSS JOIN
+    (VALUES ('earn', 1500, 'Welcome bonus'), ('redeem', 300, 'Coffee voucher')) AS e (entry_type, points, description)
 WHERE u.email LIKE '%@demo.bankdb.test';

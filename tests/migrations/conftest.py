@@ -39,6 +39,7 @@ class World:
     a_usd: dict  # A's USD checking account
     a_jpy: dict  # A's JPY account
     b_usd: dict  # B's USD account
+    reward: dict = None  # A's Demo Miles program
 
     def rows(self) -> dict[str, dict]:
         """A valid new row for every table, as column values (each test changes one thing)."""
@@ -67,6 +68,8 @@ class World:
             },
             "rewards": {"user_id": a, "program_name": "Other Miles", "points_balance": 10},
             "alerts": {"user_id": a, "type": "low_balance", "message": "Balance below 100.00 USD"},
+            "monthly_totals": {"user_id": a, "month": "2025-04-01", "category": "Groceries", "spending": "1.00"},
+            "reward_entries": {"user_id": a, "reward_id": self.reward["id"], "entry_type": "earn", "points": 10},
             "admin_logs": {"admin_id": a, "action": "verified_user", "target_type": "User", "target_id": a},
         }
 
@@ -83,12 +86,14 @@ def world(conn: psycopg.Connection) -> World:
         a_jpy=insert(conn, "accounts", user_id=a["id"], masked_account="****0002", currency="JPY", **account),
         b_usd=insert(conn, "accounts", user_id=b["id"], masked_account="****0003", currency="USD", **account),
     )
+    w.reward = insert(conn, "rewards", user_id=a["id"], program_name="Demo Miles")
     # One existing row in every other table, for the duplicate-key cases.
     rows = w.rows()
     insert(conn, "exchange_rates", **{**rows["exchange_rates"], "rate_date": "2025-02-01"})
+    insert(conn, "exchange_rates", base_currency="USD", quote_currency="JPY", rate_date="2025-01-01", rate="150")
     insert(conn, "transactions", **{**rows["transactions"], "external_id": "ext-1"})
     insert(conn, "budgets", **{**rows["budgets"], "month": 3})
-    for table in ("category_rules", "bills", "alerts", "admin_logs"):
+    for table in ("category_rules", "bills", "admin_logs", "reward_entries"):
         insert(conn, table, **rows[table])
-    insert(conn, "rewards", **{**rows["rewards"], "program_name": "Demo Miles"})
+    insert(conn, "alerts", **{**rows["alerts"], "subject_id": w.a_usd["id"], "period": "2025-03-01"})
     return w

@@ -1,0 +1,45 @@
+-- budget_warning when spending first reaches warning_percent of the limit, budget_exceeded when it
+-- first goes over the limit: on the crossing, not on every transaction after it, and at most once
+-- per budget and month.
+CREATE OR REPLACE FUNCTION bank.tg_budgets__alerts()
+RETURNS trigger
+LANGUAGE plpgsql
+VOLATILE
+AS $$
+DECLARE
+    v_type bank.alert_type;
+    v_currency text;
+    v_month date := make_date(NEW.year, NEW.month, 1);
+BEGIN
+    IF NEW.spent_amount > NEW.limit_amount
+        AND (TG_OP = 'INSERT' OR OLD.spent_amount <= OLD.limit_amount) THEN
+        v_type := 'budget_exceeded';
+    ELSIF NEW.spent_amount * 100 >= NEW.limit_amount * NEW.warning_percent
+        AND NEW.spent_amount <= NEW.limit_amount
+        AND (TG_OP = 'INSERT' OR OLD.spent_amount * 100 < OLD.limit_amount * OLD.warning_percent) THEN
+        v_type := 'budget_warning';
+    ELSE
+        RETURN NULL;
+    END IF;
+    SELECT u.base_currency INTO v_currency FROM bank.users AS u WHERE u.id = NEW.user_id;
+    INSERT INTO bank.alerts (user_id, type, subject_id, period, message)
+    VALUES (
+        NEW.user_id, v_type, NEW.id, v_month,
+        format(
+            '%s budget for %s %s: spent %s %s of %s %s (%s%%)',
+            NEW.category, to_char(v_month, 'YYYY-MM'),
+            CASE v_type WHEN 'budget_exceeded' THEN 'exceeded' ELSE 'nearly used' END,
+            NEW.spent_amount, v_currency, NEW.limit_amount, v_currency,
+            round(NEW.spent_amount * 100 / NEW.limit_amount)
+        )
+    )
+    ON CONFLICT (user_id, type, subject_id, period) DO NOTHING;
+    RETURN NULL;
+END;
+$$;
+COMMENT ON FUNCTION bank.tg_budgets__alerts() IS
+'AFTER INSERT OR UPDATE row trigger of bank.budgets: raises budget_warning and budget_exceeded alerts on crossing.';
+
+CREATE OR REPLACE TRIGGER _500_alerts AFTER INSERT OR UPDATE OF spent_amount, limit_amount, warning_percent
+ON bank.budgets
+FOR EACH ROW EXECUTE FUNCTION bank.tg_budgets__alerts();
