@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from ..migrations.conftest import BCRYPT, insert
+from ..helpers import BCRYPT, insert
 
 
 def test_updated_at_follows_a_change_and_ignores_a_no_op(db: str) -> None:

@@ -6,31 +6,8 @@ from dataclasses import dataclass
 
 import psycopg
 import pytest
-from psycopg import sql
 
-BCRYPT = "$2b$12$" + "N" * 53  # a well-formed bcrypt hash of no known password
-
-
-def insert(conn: psycopg.Connection, table: str, **values) -> dict:
-    """INSERT one row into bank.<table> and return it; an explicit id overrides the identity."""
-    columns = list(values)
-    query = sql.SQL("INSERT INTO {} ({}) {} VALUES ({}) RETURNING *").format(
-        sql.Identifier("bank", table),
-        sql.SQL(", ").join(map(sql.Identifier, columns)),
-        sql.SQL("OVERRIDING SYSTEM VALUE" if "id" in values else ""),
-        sql.SQL(", ").join(sql.Placeholder() * len(columns)),
-    )
-    cur = conn.cursor(row_factory=psycopg.rows.dict_row)
-    return cur.execute(query, list(values.values())).fetchone()
-
-
-def count(conn: psycopg.Connection, table: str) -> int:
-    return conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier("bank", table))).fetchone()[0]
-
-
-def user_row(email: str, **overrides) -> dict:
-    return {"name": "Test User", "email": email, "password": BCRYPT, **overrides}
-
+from ..helpers import BCRYPT, insert, user_row
 
 @dataclass
 class World:

@@ -11,7 +11,8 @@ from collections.abc import Callable
 import psycopg
 import pytest
 
-from .conftest import BCRYPT, World, count, insert
+from ..helpers import BCRYPT, count, insert
+from .conftest import World
 
 UNIQUE, FK, CHECK = "23505", "23503", "23514"
 
