@@ -27,6 +27,7 @@ from yoyo.migrations import parse_metadata_from_sql_comments, read_migrations
 from bankdb.settings import Project
 
 HISTORY_SCHEMA = "bankdb"
+OWNER_ROLE = "bank_owner"  # owns every object (V005); a migration runs as it once it exists
 HISTORY_TABLE = f"{HISTORY_SCHEMA}.migrations"
 # One advisory lock key for "a bankdb run is changing this database": the bytes of 'bankdbmg'.
 LOCK_KEY = int.from_bytes(b"bankdbmg", "big")
@@ -271,6 +272,7 @@ class Unit:
     transactional: bool = True
     record: Script | None = None
     forget: list[str] = field(default_factory=list)
+    as_owner: bool = True  # run as OWNER_ROLE when it exists; rollbacks run as the login itself
 
 
 def managed_view_schemas(state: State) -> list[str]:
@@ -348,7 +350,9 @@ def rollback_units(
         text = script.rollback_path.read_text(encoding="utf-8")
         directives, _, _ = parse_metadata_from_sql_comments(text)
         transactional = directives.get("transactional", "true").strip().lower() != "false"
-        units.append(Unit(f"roll back {script.id}", split_statements(text), transactional, forget=[script.id]))
+        units.append(
+            Unit(f"roll back {script.id}", split_statements(text), transactional, forget=[script.id], as_owner=False)
+        )
     repeatable_ids = sorted(a.id for a in state.history.values() if a.kind == "repeatable")
     if repeatable_ids:
         units.append(
@@ -436,11 +440,28 @@ def _bookkeep(conn: psycopg.Connection, unit: Unit, duration_ms: int) -> None:
 
 
 def _run_statements(conn: psycopg.Connection, unit: Unit) -> None:
-    for statement in unit.statements:
-        try:
-            conn.execute(statement)
-        except psycopg.Error as exc:
-            raise ScriptError(describe_failure(unit.label, statement, exc)) from exc
+    """Run a unit's statements; as OWNER_ROLE, so that it owns what they create, once it owns the
+    schema bank of this database (V005 hands it over, maybe earlier in the same run) and this login
+    may become it. Until then, and in a second database of the cluster, the login runs them."""
+    if unit.as_owner:
+        conn.execute(
+            """
+            SELECT set_config('role', r.rolname, false)
+            FROM pg_catalog.pg_roles AS r
+            JOIN pg_catalog.pg_namespace AS n ON n.nspowner = r.oid
+            WHERE n.nspname = 'bank' AND r.rolname = %s AND pg_has_role(session_user, r.oid, 'MEMBER')
+            """,
+            (OWNER_ROLE,),
+        )
+    try:
+        for statement in unit.statements:
+            try:
+                conn.execute(statement)
+            except psycopg.Error as exc:
+                raise ScriptError(describe_failure(unit.label, statement, exc)) from exc
+    finally:
+        if not conn.broken and conn.info.transaction_status != psycopg.pq.TransactionStatus.INERROR:
+            conn.execute("RESET ROLE")  # the bookkeeping is the login's own
 
 
 def describe_failure(label: str, statement: str, exc: psycopg.Error) -> str:
@@ -486,7 +507,10 @@ def render_plan(units: list[Unit]) -> str:
     """The SQL a run executes, in order, with its transaction boundaries."""
     if not units:
         return "-- nothing to do\n"
-    parts = []
+    parts = [
+        f"-- Migrations and repeatable scripts run as {OWNER_ROLE} (SET ROLE) once it owns schema bank and "
+        "this login may become it;\n-- rollbacks and the bookkeeping run as the login itself."
+    ]
     in_tx = False
     for unit in units:
         if unit.transactional and not in_tx:

@@ -32,8 +32,9 @@ class Project:
 
     @property
     def repeatable_dirs(self) -> tuple[Path, ...]:
-        # Functions (and the triggers they serve) before views: views may call functions.
-        return (self.root / "functions", self.root / "views")
+        # Functions (and the triggers they serve) before views, which may call them; grants and
+        # policies last, when every object they name exists.
+        return (self.root / "functions", self.root / "views", self.root / "security")
 
     @property
     def seeds(self) -> Path:

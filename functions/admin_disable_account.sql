@@ -1,10 +1,13 @@
 -- An admin disables a user's account; the change and its audit entry commit together.
+-- SECURITY DEFINER: bank_admin changes accounts only through these audited functions.
 CREATE OR REPLACE FUNCTION bank.admin_disable_account(
     p_admin_id bigint, p_user_id bigint, p_account_id bigint, p_reason text
 )
 RETURNS bank.admin_logs
 LANGUAGE plpgsql
 VOLATILE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_before timestamptz;

@@ -1,8 +1,11 @@
 -- An admin marks a user's KYC as verified; the change and its audit entry commit together.
+-- SECURITY DEFINER: bank_admin changes users only through these audited functions.
 CREATE OR REPLACE FUNCTION bank.admin_verify_kyc(p_admin_id bigint, p_user_id bigint)
 RETURNS bank.admin_logs
 LANGUAGE plpgsql
 VOLATILE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_before bank.kyc_status;

@@ -1,8 +1,12 @@
 -- Monthly partitions of bank.transactions, named bank_partitions.transactions_YYYY_MM.
+-- SECURITY DEFINER: partitions belong to bank_owner whoever runs the maintenance.
+-- EXECUTE is not granted to applications.
 CREATE OR REPLACE FUNCTION bank.create_transaction_partitions(p_from date, p_to date)
 RETURNS integer
 LANGUAGE plpgsql
 VOLATILE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
 STRICT
 AS $$
 DECLARE

@@ -1,9 +1,12 @@
 -- low_balance when an account's balance falls below the threshold its owner set: on the crossing,
 -- at most once per account and day.
+-- SECURITY DEFINER: alerts are raised by bankdb, not inserted by applications.
 CREATE OR REPLACE FUNCTION bank.tg_accounts__low_balance_alert()
 RETURNS trigger
 LANGUAGE plpgsql
 VOLATILE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     IF TG_OP = 'UPDATE' AND OLD.balance < OLD.low_balance_threshold THEN

@@ -1,10 +1,13 @@
 -- budget_warning when spending first reaches warning_percent of the limit, budget_exceeded when it
 -- first goes over the limit: on the crossing, not on every transaction after it, and at most once
 -- per budget and month.
+-- SECURITY DEFINER: alerts are raised by bankdb, not inserted by applications.
 CREATE OR REPLACE FUNCTION bank.tg_budgets__alerts()
 RETURNS trigger
 LANGUAGE plpgsql
 VOLATILE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_type bank.alert_type;

@@ -1,9 +1,12 @@
 -- A new budget, or one moved to another month or category, starts with the spending already
 -- counted for it, even when the month's transactions came first.
+-- SECURITY DEFINER: applications never write monthly_totals themselves.
 CREATE OR REPLACE FUNCTION bank.tg_budgets__init_spent()
 RETURNS trigger
 LANGUAGE plpgsql
 VOLATILE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     -- A row that breaks a constraint is left to that constraint, which names itself.

@@ -1,8 +1,11 @@
 -- Each ledger entry moves rewards.points_balance; a redemption larger than the balance is refused.
+-- SECURITY DEFINER: applications never set points_balance; only the ledger moves it.
 CREATE OR REPLACE FUNCTION bank.tg_reward_entries__apply()
 RETURNS trigger
 LANGUAGE plpgsql
 VOLATILE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_balance bigint;

@@ -1,10 +1,13 @@
 -- Keeps bank.monthly_totals, and the spent_amount of the budgets they feed, exact under every
 -- INSERT, UPDATE and DELETE of bank.transactions: once per statement, from its transition tables,
 -- as relative changes (x = x + delta) upserted in one fixed order.
+-- SECURITY DEFINER: applications may read totals and budgets' spent_amount, never write them.
 CREATE OR REPLACE FUNCTION bank.tg_transactions__monthly_totals()
 RETURNS trigger
 LANGUAGE plpgsql
 VOLATILE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_changes text;

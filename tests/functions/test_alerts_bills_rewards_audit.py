@@ -189,10 +189,7 @@ def test_the_ledger_keeps_the_balance_and_refuses_an_overdraft(conn: psycopg.Con
 
 @pytest.fixture
 def clerk(conn: psycopg.Connection) -> Iterator[None]:
-    """A role that may do anything to the tables but is no superuser."""
-    conn.execute("CREATE ROLE bankdb_test_clerk")
-    conn.execute("GRANT USAGE ON SCHEMA bank TO bankdb_test_clerk")
-    conn.execute("GRANT ALL ON ALL TABLES IN SCHEMA bank TO bankdb_test_clerk")
+    """After the test's setup, act as bank_owner: it owns the tables and sees every row, and is no superuser."""
     yield
     conn.execute("RESET ROLE")
 
@@ -208,7 +205,7 @@ def test_ledgers_are_append_only_for_all_but_a_superuser(
     entry(conn, reward, "earn", 5)
     insert(conn, "admin_logs", admin_id=user["id"], action="verified_user")
     sql = statement.format(table).replace("created_at", "timestamp" if table == "admin_logs" else "created_at")
-    conn.execute("SET ROLE bankdb_test_clerk")
+    conn.execute("SET ROLE bank_owner")
     with pytest.raises(psycopg.Error) as failure, conn.transaction():
         conn.execute(sql)
     operation = sql.split()[0]
@@ -221,7 +218,7 @@ def test_ledgers_are_append_only_for_all_but_a_superuser(
 
 def test_deleting_an_admin_keeps_the_trail_without_the_name(conn: psycopg.Connection, user: dict, clerk: None) -> None:
     insert(conn, "admin_logs", admin_id=user["id"], action="verified_user")
-    conn.execute("SET ROLE bankdb_test_clerk")
+    conn.execute("SET ROLE bank_owner")
     conn.execute("DELETE FROM bank.users WHERE id = %s", (user["id"],))
     assert conn.execute("SELECT admin_id, action FROM bank.admin_logs").fetchall() == [(None, "verified_user")]
 

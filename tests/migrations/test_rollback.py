@@ -38,7 +38,10 @@ def test_migrate_creates_the_tables(empty_db: str) -> None:
     ]
 
 
-@pytest.mark.parametrize("steps", [1, 2, 3, 4])
+MIGRATIONS = len(migrator.read_versioned(PROJECT.migrations))
+
+
+@pytest.mark.parametrize("steps", range(1, MIGRATIONS + 1))
 def test_rolling_back_and_migrating_again_gives_the_same_schema(empty_db: str, steps: int) -> None:
     migrator.migrate(PROJECT, empty_db, QUIET, out=lambda _: None)
     before = schema_dump(empty_db)
@@ -52,7 +55,7 @@ def test_rolling_back_and_migrating_again_gives_the_same_schema(empty_db: str, s
 def test_rolling_back_everything_leaves_only_the_runners_history(empty_db: str) -> None:
     empty = schema_dump(empty_db)
     migrator.migrate(PROJECT, empty_db, QUIET, out=lambda _: None)
-    migrator.rollback(PROJECT, empty_db, steps=4, session=QUIET, out=lambda _: None)
+    migrator.rollback(PROJECT, empty_db, steps=MIGRATIONS, session=QUIET, out=lambda _: None)
     leftover = [
         line for line in schema_dump(empty_db).splitlines()
         if line.startswith("CREATE ") and line not in empty.splitlines()
