@@ -1,0 +1,62 @@
+"""Two users with a row of their own in every user-owned table, and a way to act as a role for one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import psycopg
+import pytest
+
+from ..helpers import add_txn, insert, make_account, make_user
+
+# Tables every user may read that hold no user's data, and the admin-only audit trail.
+SHARED_TABLES = {"bank.currencies", "bank.exchange_rates", "bank.category_master", "bank.admin_logs"}
+
+
+@contextmanager
+def acting(conn: psycopg.Connection, role: str, user_id: int | None) -> Iterator[None]:
+    """Run as `role` acting for `user_id`, inside a savepoint that is rolled back afterwards."""
+    with conn.transaction(force_rollback=True):
+        conn.execute(f"SET LOCAL ROLE {role}")
+        if user_id is not None:
+            conn.execute("SELECT api.set_user(%s)", (user_id,))
+        yield
+
+
+def populate(conn: psycopg.Connection, email: str, base: str) -> dict:
+    """One row in every user-owned table for a new user; returns the ids."""
+    user = make_user(conn, email, base)
+    account = make_account(conn, user["id"], base, low_balance_threshold="10", balance="100")
+    txn = add_txn(conn, account, "12.00", category="Groceries", external_id=f"ext-{email}")
+    budget = insert(conn, "budgets", user_id=user["id"], year=2025, month=3, category="Groceries", limit_amount="10")
+    rule = insert(conn, "category_rules", user_id=user["id"], category="Shopping", keyword_pattern="shop")
+    bill = insert(conn, "bills", user_id=user["id"], biller_name="Power", due_date="2025-03-20", amount_due="5",
+                  currency=base)
+    reward = insert(conn, "rewards", user_id=user["id"], program_name="Miles")
+    insert(conn, "reward_entries", user_id=user["id"], reward_id=reward["id"], entry_type="earn", points=50)
+    conn.execute("UPDATE bank.accounts SET balance = 1 WHERE id = %s", (account["id"],))  # a low_balance alert
+    return {"user": user["id"], "account": account["id"], "txn": txn["id"], "budget": budget["id"],
+            "rule": rule["id"], "bill": bill["id"], "reward": reward["id"]}
+
+
+@pytest.fixture
+def users(conn: psycopg.Connection) -> tuple[dict, dict]:
+    conn.execute(
+        "INSERT INTO bank.exchange_rates (base_currency, quote_currency, rate_date, rate) VALUES ('EUR', 'USD', '2025-01-01', 1.1)"
+    )
+    return populate(conn, "a@example.com", "USD"), populate(conn, "b@example.com", "EUR")
+
+
+@pytest.fixture
+def relations(conn: psycopg.Connection) -> Callable[[], list[str]]:
+    def listing() -> list[str]:
+        return [r[0] for r in conn.execute(
+            """
+            SELECT c.oid::regclass::text FROM pg_class AS c
+            WHERE c.relnamespace IN ('bank'::regnamespace, 'api'::regnamespace)
+              AND c.relkind IN ('r', 'p', 'v', 'm') AND NOT c.relispartition
+            ORDER BY 1
+            """
+        ).fetchall()]
+    return listing

@@ -1,0 +1,199 @@
+"""As bank_app acting for user A, nothing of user B's is visible or writable: every table and view.
+
+The relations come from the catalog, so a table or view added later is covered, and a user-owned
+table without row-level security, or a table that is neither user-owned nor known to be shared,
+fails here.
+"""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from .conftest import SHARED_TABLES, acting
+
+# A valid new row per user-owned table, for the acting user A (user_id is added per test).
+NEW_ROWS = {
+    "bank.accounts": lambda a: {"bank_name": "Bank", "account_type": "savings", "masked_account": "****7777",
+                                "currency": "USD"},
+    "bank.transactions": lambda a: {"account_id": a["account"], "description": "x", "amount": "1.00",
+                                    "currency": "USD", "txn_type": "debit", "txn_date": "2025-03-06"},
+    "bank.budgets": lambda a: {"year": 2025, "month": 4, "category": "Shopping", "limit_amount": "5"},
+    "bank.monthly_totals": lambda a: {"month": "2025-04-01", "category": "Shopping"},
+    "bank.category_rules": lambda a: {"category": "Groceries", "keyword_pattern": "x"},
+    "bank.bills": lambda a: {"biller_name": "Gas", "due_date": "2025-03-25", "amount_due": "1", "currency": "USD"},
+    "bank.rewards": lambda a: {"program_name": "Points"},
+    "bank.reward_entries": lambda a: {"reward_id": a["reward"], "entry_type": "earn", "points": 1},
+    "bank.alerts": lambda a: {"type": "bill_due", "message": "x"},
+}
+
+
+def user_owned(conn: psycopg.Connection) -> list[str]:
+    return [r[0] for r in conn.execute(
+        """
+        SELECT c.oid::regclass::text FROM pg_class AS c
+        JOIN pg_attribute AS a ON a.attrelid = c.oid AND a.attname = 'user_id' AND NOT a.attisdropped
+        WHERE c.relnamespace = 'bank'::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+        ORDER BY 1
+        """
+    ).fetchall()]
+
+
+def read(conn: psycopg.Connection, relation: str) -> list[tuple] | str:
+    """Every row of a relation in a fixed order, or 'denied' when the role may not read it."""
+    try:
+        with conn.transaction():
+            return sorted(conn.execute(f"SELECT * FROM {relation}").fetchall(), key=repr)
+    except psycopg.errors.InsufficientPrivilege:
+        return "denied"
+
+
+def everything(conn: psycopg.Connection, relations: list[str]) -> dict:
+    return {relation: read(conn, relation) for relation in relations}
+
+
+def test_every_table_is_either_user_owned_behind_row_security_or_known_shared(conn, relations) -> None:
+    tables = [r[0] for r in conn.execute(
+        """
+        SELECT c.oid::regclass::text FROM pg_class AS c
+        WHERE c.relnamespace = 'bank'::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+        """
+    ).fetchall()]
+    owned = set(user_owned(conn)) | {"bank.users"}
+    assert set(tables) - owned - SHARED_TABLES == set()
+    unprotected = conn.execute(
+        """
+        SELECT c.oid::regclass::text FROM pg_class AS c
+        WHERE c.oid = ANY(%s::regclass[])
+          AND NOT (c.relrowsecurity AND c.relforcerowsecurity
+                   AND EXISTS (SELECT FROM pg_policy AS p WHERE p.polrelid = c.oid AND p.polname = 'acting_user'))
+        """,
+        (sorted(owned),),
+    ).fetchall()
+    assert unprotected == []
+    assert set(user_owned(conn)) == set(NEW_ROWS)  # every user-owned table is exercised below
+
+
+def test_no_row_of_another_user_is_visible_anywhere(conn, users, relations) -> None:
+    a, b = users
+    with acting(conn, "bank_app", a["user"]):
+        seen = everything(conn, relations())
+    with conn.transaction(force_rollback=True):
+        conn.execute("DELETE FROM bank.users WHERE id = %s", (b["user"],))  # B and all B's rows gone
+        with acting(conn, "bank_app", a["user"]):
+            without_b = everything(conn, relations())
+    assert seen == without_b
+    owners = "SELECT array_agg(DISTINCT user_id ORDER BY user_id) FROM {}"
+    for relation in user_owned(conn):  # both users really have rows there, and A sees only A's
+        assert conn.execute(sql.SQL(owners).format(sql.SQL(relation))).fetchone()[0] == [a["user"], b["user"]]
+        with acting(conn, "bank_app", a["user"]):
+            assert conn.execute(sql.SQL(owners).format(sql.SQL(relation))).fetchone()[0] == [a["user"]]
+
+
+def test_without_an_acting_user_nothing_is_visible(conn, users, relations) -> None:
+    with acting(conn, "bank_app", None):
+        seen = everything(conn, relations())
+    shared = {r for r in seen if r in SHARED_TABLES}
+    assert {r: rows for r, rows in seen.items() if r not in shared and rows not in ([], "denied")} == {}
+
+
+@pytest.mark.parametrize("role", ["bank_app", "bank_readonly"])
+def test_no_write_can_read_change_or_create_another_users_rows(conn, users, role: str) -> None:
+    a, b = users
+    before = everything(conn, user_owned(conn) + ["bank.users"])
+    refused: list[str] = []
+    with acting(conn, role, a["user"]):
+        for table in user_owned(conn) + ["bank.users"]:
+            key = "id" if table == "bank.users" else "user_id"
+            column = "name" if table == "bank.users" else "user_id"
+            for statement in (
+                f"UPDATE {table} SET {column} = {column} WHERE {key} = %(b)s",
+                f"DELETE FROM {table} WHERE {key} = %(b)s",
+            ):
+                try:
+                    with conn.transaction():
+                        assert conn.execute(statement, {"b": b["user"]}).rowcount == 0, statement
+                except psycopg.errors.InsufficientPrivilege:
+                    pass
+            if table == "bank.users":
+                continue
+            attempts = [  # create a row for B; move one of A's rows to B
+                (f"INSERT INTO {table} (user_id, {{}}) VALUES (%(b)s, {{}})", NEW_ROWS[table](a)),
+                (f"UPDATE {table} SET user_id = %(b)s WHERE user_id = %(a)s", None),
+            ]
+            for template, row in attempts:
+                query = template if row is None else template.format(
+                    ", ".join(row), ", ".join(f"%({c})s" for c in row)
+                )
+                try:
+                    with conn.transaction():
+                        conn.execute(query, {"a": a["user"], "b": b["user"], **(row or {})})
+                    refused.append(f"{table}: {query}")  # accepted: a hole
+                except psycopg.errors.InsufficientPrivilege:
+                    pass  # row-level security (42501) or no privilege: refused either way
+    assert refused == []
+    assert everything(conn, user_owned(conn) + ["bank.users"]) == before
+
+
+def test_foreign_keys_cannot_reach_another_users_rows(conn, users) -> None:
+    a, b = users
+    with acting(conn, "bank_app", a["user"]):
+        for table, row in (
+            ("bank.transactions", {**NEW_ROWS["bank.transactions"](a), "account_id": b["account"]}),
+            ("bank.reward_entries", {**NEW_ROWS["bank.reward_entries"](a), "reward_id": b["reward"]}),
+        ):
+            with pytest.raises(psycopg.errors.ForeignKeyViolation), conn.transaction():
+                conn.execute(
+                    f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join(f'%({c})s' for c in row)})", row
+                )
+        with pytest.raises(psycopg.errors.ForeignKeyViolation), conn.transaction():
+            conn.execute("UPDATE bank.transactions SET account_id = %s", (b["account"],))
+
+
+def test_an_inserted_row_belongs_to_the_acting_user_without_naming_it(conn, users) -> None:
+    a, _ = users
+    with acting(conn, "bank_app", a["user"]):
+        row = NEW_ROWS["bank.category_rules"](a)
+        owner = conn.execute(
+            "INSERT INTO bank.category_rules (category, keyword_pattern) VALUES (%(category)s, %(keyword_pattern)s)"
+            " RETURNING user_id", row
+        ).fetchone()[0]
+    assert owner == a["user"]
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "INSERT INTO bank.category_rules (category, keyword_pattern) VALUES ('Groceries', 'x')",
+        "UPDATE bank.accounts SET balance = 0",
+        "DELETE FROM bank.transactions",
+    ],
+)
+def test_a_write_without_an_acting_user_fails_clearly(conn, users, statement: str) -> None:
+    with acting(conn, "bank_app", None):
+        with pytest.raises(psycopg.Error) as failure, conn.transaction():
+            conn.execute(statement)
+    assert failure.value.sqlstate == "BKUS1"
+    assert failure.value.diag.message_primary.startswith(
+        "no acting user: call api.set_user(user_id) in this transaction"
+    )
+
+
+def test_partitions_cannot_be_reached_around_their_parent(conn, users) -> None:
+    partition = conn.execute(
+        "SELECT inhrelid::regclass::text FROM pg_inherits WHERE inhparent = 'bank.transactions'::regclass LIMIT 1"
+    ).fetchone()[0]
+    for role in ("bank_app", "bank_readonly", "bank_admin"):
+        with acting(conn, role, users[0]["user"]):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege, match="permission denied for schema"), \
+                    conn.transaction():
+                conn.execute(f"SELECT * FROM {partition}")
+
+
+def test_the_acting_user_is_transaction_local(conn, users) -> None:
+    a, _ = users
+    with conn.transaction(force_rollback=True):
+        conn.execute("SELECT api.set_user(%s)", (a["user"],))
+        assert conn.execute("SELECT api.current_user_id()").fetchone()[0] == a["user"]
+    assert conn.execute("SELECT api.current_user_id()").fetchone()[0] is None
