@@ -9,13 +9,7 @@ AS $$
 DECLARE
     v_rate numeric;
 BEGIN
-    IF p_from = p_to THEN
-        RETURN 1;
-    END IF;
-    v_rate := coalesce(
-        bank.pair_rate(p_from, p_to, p_on),
-        round(bank.pair_rate(p_from, p_pivot, p_on) * bank.pair_rate(p_pivot, p_to, p_on), 16)
-    );
+    v_rate := bank.find_exchange_rate(p_from, p_to, p_on, p_pivot);
     IF v_rate IS NULL THEN
         RAISE EXCEPTION 'no exchange rate from % to % on or before % (direct, inverse, or through %)',
             p_from, p_to, p_on, p_pivot

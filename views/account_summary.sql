@@ -1,0 +1,22 @@
+-- The seed's query 1: a user's accounts, with each balance also in the user's base currency.
+CREATE OR REPLACE VIEW api.account_summary WITH (security_invoker = TRUE) AS
+SELECT
+    a.user_id,
+    a.id,
+    a.bank_name,
+    a.account_type,
+    a.masked_account,
+    a.balance,
+    a.currency,
+    u.base_currency,
+    round(a.balance * bank.find_exchange_rate(a.currency, u.base_currency, current_date), c.minor_unit)
+        AS balance_in_base_currency,
+    a.low_balance_threshold,
+    a.disabled_at IS NULL AS is_active,
+    a.created_at
+FROM bank.accounts AS a
+INNER JOIN bank.users AS u ON a.user_id = u.id
+INNER JOIN bank.currencies AS c ON u.base_currency = c.code;
+COMMENT ON VIEW api.account_summary IS
+'A user''s accounts with the balance in the account''s and in the user''s base currency (today''s rate; '
+'NULL when no rate exists). Newest first: ORDER BY created_at DESC.';

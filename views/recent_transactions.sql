@@ -1,0 +1,22 @@
+CREATE OR REPLACE VIEW api.recent_transactions WITH (security_invoker = TRUE) AS
+SELECT
+    t.user_id,
+    t.id,
+    t.txn_date,
+    t.account_id,
+    a.bank_name,
+    a.masked_account,
+    t.description,
+    t.merchant,
+    t.category,
+    t.amount,
+    t.currency,
+    t.txn_type,
+    t.kind,
+    t.base_amount,
+    t.posted_date
+FROM bank.transactions AS t
+INNER JOIN bank.accounts AS a ON t.user_id = a.user_id AND t.account_id = a.id;
+COMMENT ON VIEW api.recent_transactions IS
+'Transactions with their account, newest first: ORDER BY txn_date DESC, id DESC LIMIT n, or a date range on '
+'txn_date (which picks the monthly partitions).';
