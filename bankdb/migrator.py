@@ -28,6 +28,7 @@ from bankdb.settings import Project
 
 HISTORY_SCHEMA = "bankdb"
 OWNER_ROLE = "bank_owner"  # owns every object (V005); a migration runs as it once it exists
+BACKUP_ROLE = "bank_backup"  # reads everything, the runner's history included, to dump it
 HISTORY_TABLE = f"{HISTORY_SCHEMA}.migrations"
 # One advisory lock key for "a bankdb run is changing this database": the bytes of 'bankdbmg'.
 LOCK_KEY = int.from_bytes(b"bankdbmg", "big")
@@ -571,10 +572,19 @@ def migrate(project: Project, conninfo: str, session: Session = Session(), out: 
                 f"{len(state.repeatables_due)} repeatable script(s):"
             )
             execute(conn, units, out)
+            grant_history_to_backup(conn)
             return state
         finally:
             if not conn.closed and not conn.broken:
                 release_lock(conn)
+
+
+def grant_history_to_backup(conn: psycopg.Connection) -> None:
+    """A backup holds the migration history too: the backup role reads it, once the role exists."""
+    if conn.execute("SELECT to_regrole(%s) IS NOT NULL", (BACKUP_ROLE,)).fetchone()[0]:
+        with conn.transaction():
+            conn.execute(f"GRANT USAGE ON SCHEMA {HISTORY_SCHEMA} TO {BACKUP_ROLE}")
+            conn.execute(f"GRANT SELECT ON {HISTORY_TABLE} TO {BACKUP_ROLE}")
 
 
 def rollback(

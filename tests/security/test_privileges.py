@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+import secrets
+import subprocess
+
 import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from bankdb import migrator
+from bankdb.server import pg_bin
+
+from ..conftest import PROJECT
+from ..helpers import add_txn, make_account, make_user
 
 SCHEMAS = "('bank', 'api', 'bank_partitions')"
 
@@ -107,11 +117,7 @@ def test_every_security_definer_function_pins_its_search_path(conn: psycopg.Conn
     """) == []
 
 
-def test_the_roles_exist_once_and_a_second_database_migrates_in_the_same_cluster(server, empty_db: str) -> None:
-    from bankdb import migrator
-
-    from ..conftest import PROJECT
-
+def test_the_roles_exist_once_and_a_second_database_migrates_in_the_same_cluster(empty_db: str) -> None:
     migrator.migrate(PROJECT, empty_db, out=lambda _: None)  # the template already made the roles
     with psycopg.connect(empty_db) as conn:
         assert rows(conn, """
@@ -119,3 +125,30 @@ def test_the_roles_exist_once_and_a_second_database_migrates_in_the_same_cluster
         """) == [("bank_admin", False), ("bank_app", False), ("bank_backup", False), ("bank_migrator", False),
                  ("bank_owner", False), ("bank_readonly", False)]
         assert rows(conn, "SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = 'bank'") == [("bank_owner",)]
+
+
+def test_a_backup_login_dumps_every_users_rows_through_row_security(db: str, tmp_path) -> None:
+    """pg_dump as a member of bank_backup, as a DBA would run it."""
+    password, login = secrets.token_hex(8), f"backup_{secrets.token_hex(4)}"
+    with psycopg.connect(db, autocommit=True) as conn:
+        migrator.grant_history_to_backup(conn)  # bankdb migrate does this after every run
+        for email in ("a@example.com", "b@example.com"):
+            add_txn(conn, make_account(conn, make_user(conn, email)["id"]), "1.00")
+        conn.execute(f"CREATE ROLE {login} LOGIN PASSWORD '{password}' IN ROLE bank_backup")
+    try:
+        as_backup = make_conninfo(**{**conninfo_to_dict(db), "user": login, "password": password})
+        users = subprocess.run(
+            [pg_bin("pg_dump"), "--enable-row-security", "--data-only", "--table=bank.users", "--dbname", as_backup],
+            capture_output=True, text=True,
+        )
+        assert users.returncode == 0, users.stderr
+        assert "a@example.com" in users.stdout and "b@example.com" in users.stdout
+        everything = subprocess.run(
+            [pg_bin("pg_dump"), "--enable-row-security", "--format=custom", f"--file={tmp_path / 'all.dump'}",
+             "--dbname", as_backup],
+            capture_output=True, text=True,
+        )
+        assert everything.returncode == 0, everything.stderr
+    finally:
+        with psycopg.connect(db, autocommit=True) as conn:
+            conn.execute(f"DROP ROLE {login}")
