@@ -45,10 +45,20 @@ def bootstrap() -> None:
 
 
 def lint() -> int:
-    """sqlfluff on every SQL file; squawk on the migrations. A rollback file exists to drop what its
-    migration made, so squawk's ban-drop-* rules are off for rollback files only."""
+    """sqlfluff on every SQL file and on the rendering of every .sql.j2 template (what is applied);
+    squawk on the migrations. A rollback file exists to drop what its migration made, so squawk's
+    ban-drop-* rules are off for rollback files only."""
+    rendered = ROOT / ".bankdb" / "rendered"
+    rendered.mkdir(parents=True, exist_ok=True)
+    render = ("from pathlib import Path; from bankdb import migrator, settings\n"
+              "for s in migrator.read_repeatables(settings.Project(Path('.')).repeatable_dirs):\n"
+              "    if s.path.name.endswith('.j2'):\n"
+              f"        Path({str(rendered)!r}, s.path.name[:-3]).write_text(s.text)\n")
+    if code := run(BIN / "python", "-c", render):
+        return code
     steps = [
-        (BIN / "sqlfluff", "lint", "migrations", "functions", "views", "seeds", "--processes", "2"),
+        (BIN / "sqlfluff", "lint", "migrations", "functions", "views", "seeds", "security", rendered,
+         "--processes", "2"),
         (BIN / "squawk", "--exclude-path", "*.rollback.sql", "migrations/*.sql"),
         (BIN / "squawk",
          "--exclude", "require-lock-timeout,require-statement-timeout,ban-drop-table,ban-drop-type,ban-drop-schema,"
