@@ -6,10 +6,11 @@ import argparse
 import os
 import shutil
 import sys
+from pathlib import Path
 
 import psycopg
 
-from bankdb import migrator, seed
+from bankdb import backup, migrator, seed
 from bankdb.server import ServerError, pg_bin
 from bankdb.settings import EMBEDDED_DATABASE, Project, Target, default_project_dir, resolve_target
 
@@ -131,6 +132,34 @@ def cmd_resolve(project: Project, args: argparse.Namespace) -> int:
     return 0
 
 
+def _key(args: argparse.Namespace) -> bytes | None:
+    path = args.key_file or os.environ.get("BANKDB_BACKUP_KEY_FILE")
+    return backup.load_key(Path(path)) if path else None
+
+
+def cmd_backup(project: Project, args: argparse.Namespace) -> int:
+    if args.new_key:
+        print(backup.new_key())
+        return 0
+    target = _prepare(project)
+    backup.backup(target.conninfo, Path(args.dir), _key(args), args.keep)
+    return 0
+
+
+def cmd_restore(project: Project, args: argparse.Namespace) -> int:
+    target = _prepare(project)
+    differences = backup.restore(
+        target.conninfo, Path(args.backup), args.database, _key(args), args.jobs, args.force, args.with_roles
+    )
+    if differences:
+        print("The restored database differs from the backup's manifest:", file=sys.stderr)
+        for line in differences:
+            print(f"  {line}", file=sys.stderr)
+        return 1
+    print(f"Restored into {args.database}: row counts, checksums and migration history match the manifest.")
+    return 0
+
+
 def cmd_server(project: Project, args: argparse.Namespace) -> int:
     server = project.embedded
     if args.action == "start":
@@ -219,6 +248,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("id", help="the migration id, e.g. V002_budgets_and_rules")
     add_session_options(p)
 
+    p = add("backup", cmd_backup, "take a verified backup: pg_dump archive, roles, manifest; keep the last N",
+            "Write a backup folder under --dir: the pg_dump archive (custom format), the roles (no passwords) and a "
+            "manifest with per-table row counts and checksums, the migration history and the server version. With "
+            "a key (--key-file, or BANKDB_BACKUP_KEY_FILE) the files are encrypted with AES-256-GCM. Older backups "
+            "beyond --keep are deleted only after the new one is complete.")
+    p.add_argument("--dir", default=".bankdb/backups", help="where backups go (default .bankdb/backups)")
+    p.add_argument("--keep", type=int, default=7, metavar="N", help="backups to keep, newest first (default 7)")
+    p.add_argument("--key-file", metavar="FILE", help="a file holding the base64 key; keep it outside the repository")
+    p.add_argument("--new-key", action="store_true", help="print a new random key and exit")
+
+    p = add("restore", cmd_restore, "restore a backup into a new database and prove it against the manifest",
+            "Check the backup's files against their checksums, decrypt them, restore into --database with parallel "
+            "jobs, then compare row counts, checksums and migration history with the manifest: exit 1 on any "
+            "difference. A non-empty database is only replaced with --force.")
+    p.add_argument("backup", help="the backup folder (bankdb-<database>-<time>)")
+    p.add_argument("--database", required=True, help="the database to restore into (created if missing)")
+    p.add_argument("--jobs", type=int, default=2, help="parallel pg_restore jobs (default 2)")
+    p.add_argument("--key-file", metavar="FILE", help="the key the backup was encrypted with")
+    p.add_argument("--force", action="store_true", help="drop and replace a non-empty --database")
+    p.add_argument("--with-roles", action="store_true", help="first create the roles the cluster lacks")
+
     p = add("server", cmd_server, "start, stop or inspect the embedded PostgreSQL server (.bankdb/)")
     p.add_argument("action", choices=["start", "stop", "status"])
 
@@ -235,7 +285,8 @@ def main(argv: list[str] | None = None) -> int:
     except migrator.DriftError as exc:
         print(f"bankdb: {exc}", file=sys.stderr)
         return 2
-    except (migrator.ProjectError, migrator.ScriptError, migrator.LockTimeout, seed.NotMigrated, ServerError) as exc:
+    except (migrator.ProjectError, migrator.ScriptError, migrator.LockTimeout, seed.NotMigrated, ServerError,
+            backup.BackupError) as exc:
         print(f"bankdb: {exc}", file=sys.stderr)
         return 1
     except psycopg.OperationalError as exc:

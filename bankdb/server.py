@@ -30,6 +30,14 @@ def pg_bin(name: str) -> str:
     return str(POSTGRES_BIN_PATH / name)
 
 
+def pg_tool(name: str, server_major: int) -> str:
+    """A client program for a server of the given major version: that version's own when the
+    machine has it (Debian's /usr/lib/postgresql/N/bin), else the wheel's, which is newer. A newer
+    pg_restore sets parameters an older server rejects (transaction_timeout on 15 and 16)."""
+    own = Path(f"/usr/lib/postgresql/{server_major}/bin/{name}")
+    return str(own) if own.exists() else pg_bin(name)
+
+
 class ServerError(RuntimeError):
     pass
 
