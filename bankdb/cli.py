@@ -10,7 +10,7 @@ from pathlib import Path
 
 import psycopg
 
-from bankdb import backup, migrator, seed
+from bankdb import backup, doctor, migrator, seed
 from bankdb.server import ServerError, pg_bin
 from bankdb.settings import EMBEDDED_DATABASE, Project, Target, default_project_dir, resolve_target
 
@@ -54,6 +54,9 @@ def _connection_help(project: Project, target: Target) -> str:
 def cmd_up(project: Project, args: argparse.Namespace) -> int:
     target = _prepare(project)
     migrator.migrate(project, target.conninfo, _session(args))
+    if target.embedded:  # the embedded server preloads it, and we are its superuser
+        with psycopg.connect(target.conninfo, autocommit=True) as conn:
+            conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements SCHEMA public")
     print("Seeding lookups" + ("" if args.no_demo else " and demo data") + ":")
     seed.seed(project, target.conninfo, demo=not args.no_demo)
     print(_connection_help(project, target))
@@ -158,6 +161,40 @@ def cmd_restore(project: Project, args: argparse.Namespace) -> int:
         return 1
     print(f"Restored into {args.database}: row counts, checksums and migration history match the manifest.")
     return 0
+
+
+def cmd_maintain(project: Project, args: argparse.Namespace) -> int:
+    target = _prepare(project)
+    with psycopg.connect(target.conninfo, autocommit=True, application_name="bankdb maintain") as conn:
+        if args.schedule:
+            if not conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'pg_cron'").fetchone():
+                print("bankdb: pg_cron is not installed in this database; schedule `bankdb maintain` with cron instead",
+                      file=sys.stderr)
+                return 1
+            conn.execute(
+                "SELECT cron.schedule('bankdb-maintain', %s, format('SELECT * FROM bank.run_maintenance(%%s, %%s)', %s, %s))",
+                (args.schedule, args.months_ahead, args.bill_due_days),
+            )
+            print(f"Scheduled with pg_cron as job bankdb-maintain: {args.schedule}")
+            return 0
+        for task, result in conn.execute(
+            "SELECT * FROM bank.run_maintenance(%s, %s)", (args.months_ahead, args.bill_due_days)
+        ).fetchall():
+            print(f"  {task}: {result}")
+    return 0
+
+
+def cmd_doctor(project: Project, args: argparse.Namespace) -> int:
+    target = _prepare(project)
+    limits = doctor.Limits(args.months_ahead, args.unused_index_min_bytes, args.bloat_percent)
+    report = doctor.examine(target.conninfo, limits)
+    for check, problems in report.items():
+        print(f"{'ok  ' if not problems else 'FAIL'} {check}")
+        for problem in problems:
+            print(f"       {problem}")
+    failed = sum(1 for problems in report.values() if problems)
+    print(f"{failed} check(s) failed" if failed else "healthy")
+    return 1 if failed else 0
 
 
 def cmd_server(project: Project, args: argparse.Namespace) -> int:
@@ -268,6 +305,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--key-file", metavar="FILE", help="the key the backup was encrypted with")
     p.add_argument("--force", action="store_true", help="drop and replace a non-empty --database")
     p.add_argument("--with-roles", action="store_true", help="first create the roles the cluster lacks")
+
+    p = add("maintain", cmd_maintain, "periodic work: partitions ahead, overdue bills, bill-due alerts, ANALYZE",
+            "Run bank.run_maintenance(): create the monthly partitions of the months ahead, mark unpaid bills past "
+            "due overdue, raise bill-due alerts, ANALYZE tables whose statistics are stale. Run it from cron (hourly "
+            "is plenty), or give --schedule to have pg_cron run it when pg_cron is installed.")
+    p.add_argument("--months-ahead", type=int, default=3, help="partitions to keep ahead of this month (default 3)")
+    p.add_argument("--bill-due-days", type=int, default=3, help="alert bills due within this many days (default 3)")
+    p.add_argument("--schedule", metavar="CRON", help="register with pg_cron instead, e.g. '7 * * * *'")
+
+    p = add("doctor", cmd_doctor, "check the database's health; exit 1 when something is wrong",
+            "Report orphaned rows, constraints not validated, drift between derived totals and raw rows, months "
+            "without a partition ahead, a default partition, unused indexes and bloat. Exit 1 when any check fails.")
+    p.add_argument("--months-ahead", type=int, default=2, help="months that must have a partition (default 2)")
+    p.add_argument("--unused-index-min-bytes", type=int, default=8 << 20,
+                   help="report unused indexes this large or larger (default 8 MiB)")
+    p.add_argument("--bloat-percent", type=float, default=20.0, help="dead rows share that counts as bloat (default 20)")
 
     p = add("server", cmd_server, "start, stop or inspect the embedded PostgreSQL server (.bankdb/)")
     p.add_argument("action", choices=["start", "stop", "status"])

@@ -209,6 +209,10 @@ class State:
     repeatables_removed: list[str] = field(default_factory=list)
 
     @property
+    def views_changed(self) -> bool:
+        return any(s.id.startswith("views/") for s in self.repeatables_due)
+
+    @property
     def blocked(self) -> bool:
         return bool(self.drift or self.out_of_order)
 
@@ -254,6 +258,13 @@ def compute_state(project: Project, history: dict[str, Applied]) -> State:
         # or replaced what a trigger or view hung on.
         if state.pending or applied is None or applied.checksum != script.checksum:
             state.repeatables_due.append(script)
+    if state.views_changed:
+        # Views are dropped and made again (CREATE OR REPLACE VIEW cannot change a column's type),
+        # so every view comes back, and so does what follows them (security/ grants them).
+        views = project.root / "views"
+        first = next(i for i, s in enumerate(state.repeatables) if s.path.parent == views)
+        due = {s.id for s in state.repeatables_due}
+        state.repeatables_due = [s for i, s in enumerate(state.repeatables) if s.id in due or i >= first]
     repeatable_ids = {s.id for s in state.repeatables}
     state.repeatables_removed = sorted(
         a.id for a in history.values() if a.kind == "repeatable" and a.id not in repeatable_ids
@@ -306,8 +317,8 @@ def drop_views_unit(conn: psycopg.Connection, state: State, why: str) -> Unit | 
 
 def migrate_units(conn: psycopg.Connection, state: State) -> list[Unit]:
     units: list[Unit] = []
-    if state.pending:
-        drop = drop_views_unit(conn, state, "re-created from views/ after the migrations")
+    if state.pending or state.views_changed:
+        drop = drop_views_unit(conn, state, "re-created from views/ in this run")
         if drop:
             units.append(drop)
     for script in state.pending:
@@ -440,20 +451,25 @@ def _bookkeep(conn: psycopg.Connection, unit: Unit, duration_ms: int) -> None:
         conn.execute(f"DELETE FROM {HISTORY_TABLE} WHERE id = ANY(%s)", (unit.forget,))
 
 
+def become_owner(conn: psycopg.Connection) -> None:
+    """SET ROLE bank_owner, once it owns schema bank here and this login may become it."""
+    conn.execute(
+        """
+        SELECT set_config('role', r.rolname, false)
+        FROM pg_catalog.pg_roles AS r
+        JOIN pg_catalog.pg_namespace AS n ON n.nspowner = r.oid
+        WHERE n.nspname = 'bank' AND r.rolname = %s AND pg_has_role(session_user, r.oid, 'MEMBER')
+        """,
+        (OWNER_ROLE,),
+    )
+
+
 def _run_statements(conn: psycopg.Connection, unit: Unit) -> None:
     """Run a unit's statements; as OWNER_ROLE, so that it owns what they create, once it owns the
     schema bank of this database (V005 hands it over, maybe earlier in the same run) and this login
     may become it. Until then, and in a second database of the cluster, the login runs them."""
     if unit.as_owner:
-        conn.execute(
-            """
-            SELECT set_config('role', r.rolname, false)
-            FROM pg_catalog.pg_roles AS r
-            JOIN pg_catalog.pg_namespace AS n ON n.nspowner = r.oid
-            WHERE n.nspname = 'bank' AND r.rolname = %s AND pg_has_role(session_user, r.oid, 'MEMBER')
-            """,
-            (OWNER_ROLE,),
-        )
+        become_owner(conn)
     try:
         for statement in unit.statements:
             try:

@@ -138,6 +138,8 @@ class EmbeddedServer:
             "unix_socket_directories": f"'{self.socket_dir}'",
             "unix_socket_permissions": "0700",
             "port": str(PORT),
+            # For monitor.top_queries; bankdb up creates the extension (it needs a superuser).
+            "shared_preload_libraries": "pg_stat_statements",
         }
         options.update(settings or {})
         opts = " ".join(f"-c {k}={v}" for k, v in options.items())

@@ -9,7 +9,7 @@ AS $$
     SELECT min(to_date(substr(c.relname, length('transactions_') + 1), 'YYYY_MM'))
     FROM pg_catalog.pg_inherits AS i
     JOIN pg_catalog.pg_class AS c ON c.oid = i.inhrelid
-    WHERE i.inhparent = 'bank.transactions'::regclass
+    WHERE i.inhparent = 'bank.transactions'::regclass AND c.relname ~ '^transactions_[0-9]{4}_[0-9]{2}$'
 $$;
 COMMENT ON FUNCTION bank.transaction_history_start() IS
 'The first day of the oldest month with a partition of bank.transactions; NULL when there is none.';

@@ -80,8 +80,10 @@ ALTER DEFAULT PRIVILEGES FOR ROLE bank_owner REVOKE USAGE ON TYPES FROM public;
 ALTER DEFAULT PRIVILEGES FOR ROLE bank_owner IN SCHEMA bank_partitions GRANT SELECT ON TABLES TO bank_backup;
 DO $$
 BEGIN
-    -- The database itself: CONNECT and TEMPORARY go to the bank roles only.
+    -- The database itself: CONNECT and TEMPORARY go to the bank roles only; bank_owner may add
+    -- schemas in later migrations.
     EXECUTE format('REVOKE ALL ON DATABASE %I FROM PUBLIC', current_database());
+    EXECUTE format('GRANT CREATE ON DATABASE %I TO bank_owner', current_database());
     EXECUTE format(
         'GRANT CONNECT ON DATABASE %I TO bank_migrator, bank_app, bank_admin, bank_readonly, bank_backup',
         current_database()

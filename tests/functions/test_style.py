@@ -26,7 +26,7 @@ def test_every_function_has_a_comment_and_definers_pin_their_path(conn: psycopg.
         SELECT p.oid::regprocedure::text, obj_description(p.oid, 'pg_proc') IS NOT NULL, p.prosecdef,
                coalesce(array_to_string(p.proconfig, ','), '') LIKE '%search_path=%'
         FROM pg_proc AS p
-        WHERE p.pronamespace IN ('bank'::regnamespace, 'api'::regnamespace)
+        WHERE p.pronamespace IN ('bank'::regnamespace, 'api'::regnamespace, 'monitor'::regnamespace)
         """
     ).fetchall()
     assert len(rows) == len(FILES)

@@ -185,11 +185,28 @@ def test_a_migration_may_change_a_column_under_a_view(two_migrations: Path, empt
     migrate(two_migrations, empty_db)
     write(two_migrations, "migrations/V003_widen.sql", "ALTER TABLE t.b ALTER COLUMN id TYPE numeric;\n")
     lines = migrate(two_migrations, empty_db)
-    assert lines[1].startswith("  drop the views of t (re-created from views/ after the migrations)")
+    assert lines[1].startswith("  drop the views of t (re-created from views/ in this run)")
     with psycopg.connect(empty_db) as conn:
         assert conn.execute(
             "SELECT data_type FROM information_schema.columns WHERE table_name = 'v' AND column_name = 'id'"
         ).fetchone()[0] == "numeric"
+
+
+def test_a_changed_view_may_change_a_column_type_and_what_follows_views_runs_again(
+    two_migrations: Path, empty_db: str
+) -> None:
+    (two_migrations / "security").mkdir()
+    write(two_migrations, "views/v.sql", "CREATE OR REPLACE VIEW t.v AS SELECT id FROM t.b;\n")
+    write(two_migrations, "security/grants.sql", "COMMENT ON VIEW t.v IS 'described after the views';\n")
+    migrate(two_migrations, empty_db)
+    write(two_migrations, "views/v.sql", "CREATE OR REPLACE VIEW t.v AS SELECT id::text AS id FROM t.b;\n")
+    lines = migrate(two_migrations, empty_db)
+    assert [line.split(" (")[0].strip() for line in lines[1:]] == [
+        "drop the views of t", "views/v.sql", "security/grants.sql",
+    ]
+    with psycopg.connect(empty_db) as conn:
+        assert conn.execute("SELECT obj_description('t.v'::regclass)").fetchone()[0] == "described after the views"
+        assert conn.execute("SELECT data_type FROM information_schema.columns WHERE table_name = 'v'").fetchone()[0] == "text"
 
 
 def test_a_template_is_applied_as_rendered_and_plan_shows_the_rendering(two_migrations: Path, empty_db: str) -> None:

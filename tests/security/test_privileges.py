@@ -14,7 +14,7 @@ from bankdb.server import pg_bin
 from ..conftest import PROJECT
 from ..helpers import add_txn, make_account, make_user
 
-SCHEMAS = "('bank', 'api', 'bank_partitions')"
+SCHEMAS = "('bank', 'api', 'bank_partitions', 'monitor')"
 
 
 def rows(conn: psycopg.Connection, query: str) -> list[tuple]:

@@ -1,0 +1,145 @@
+"""A health check: each check returns the problems it finds, in words a DBA can act on."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import psycopg
+from psycopg import sql
+
+from bankdb import migrator
+
+
+@dataclass(frozen=True)
+class Limits:
+    months_ahead: int = 2  # partitions that must exist after the current month
+    unused_index_min_bytes: int = 8 << 20  # smaller unused indexes are not worth a report
+    bloat_percent: float = 20.0  # dead rows as a share of all rows
+    bloat_min_dead_rows: int = 1000
+
+
+def orphaned_rows(conn: psycopg.Connection, limits: Limits) -> list[str]:
+    """Rows whose foreign key points nowhere (possible after a load with triggers off)."""
+    problems = []
+    keys = conn.execute(
+        """
+        SELECT con.conname, con.conrelid::regclass::text, con.confrelid::regclass::text,
+               array_agg(a.attname ORDER BY k.n), array_agg(f.attname ORDER BY k.n)
+        FROM pg_catalog.pg_constraint AS con
+        CROSS JOIN LATERAL unnest(con.conkey, con.confkey) WITH ORDINALITY AS k (child, parent, n)
+        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = con.conrelid AND a.attnum = k.child
+        JOIN pg_catalog.pg_attribute AS f ON f.attrelid = con.confrelid AND f.attnum = k.parent
+        JOIN pg_catalog.pg_class AS c ON c.oid = con.conrelid
+        WHERE con.contype = 'f' AND c.relnamespace = 'bank'::regnamespace AND NOT c.relispartition
+        GROUP BY 1, 2, 3
+        ORDER BY 1
+        """
+    ).fetchall()
+    for name, child, parent, child_cols, parent_cols in keys:
+        query = sql.SQL(
+            "SELECT count(*) FROM {child} AS c WHERE {present} AND NOT EXISTS (SELECT FROM {parent} AS p WHERE {match})"
+        ).format(
+            child=sql.SQL(child),
+            parent=sql.SQL(parent),
+            present=sql.SQL(" AND ").join(sql.SQL("c.{} IS NOT NULL").format(sql.Identifier(c)) for c in child_cols),
+            match=sql.SQL(" AND ").join(
+                sql.SQL("p.{} = c.{}").format(sql.Identifier(p), sql.Identifier(c))
+                for c, p in zip(child_cols, parent_cols)
+            ),
+        )
+        orphans = conn.execute(query).fetchone()[0]
+        if orphans:
+            problems.append(f"{orphans} row(s) of {child} point nowhere ({name} -> {parent})")
+    return problems
+
+
+def unvalidated_constraints(conn: psycopg.Connection, limits: Limits) -> list[str]:
+    return [
+        f"{table}: constraint {name} is NOT VALID: run ALTER TABLE {table} VALIDATE CONSTRAINT {name}"
+        for name, table in conn.execute(
+            """
+            SELECT con.conname, con.conrelid::regclass::text FROM pg_catalog.pg_constraint AS con
+            WHERE NOT con.convalidated
+              AND con.connamespace IN ('bank'::regnamespace, 'bank_partitions'::regnamespace)
+            ORDER BY 2, 1
+            """
+        ).fetchall()
+    ]
+
+
+def totals_drift(conn: psycopg.Connection, limits: Limits) -> list[str]:
+    rows = conn.execute("SELECT subject, user_id, detail, expected, actual FROM bank.verify_totals()").fetchall()
+    problems = [f"{s} of user {u} ({d}): {a}, but the raw rows say {e}" for s, u, d, e, a in rows[:20]]
+    if rows:
+        problems.append(f"{len(rows)} derived total(s) drifted: repair with SELECT bank.rebuild_totals()")
+    return problems
+
+
+def partitions_ahead(conn: psycopg.Connection, limits: Limits) -> list[str]:
+    missing = [r[0] for r in conn.execute(
+        """
+        SELECT to_char(m, 'YYYY-MM')
+        FROM generate_series(date_trunc('month', current_date), date_trunc('month', current_date)
+                             + make_interval(months => %s), interval '1 month') AS m
+        WHERE to_regclass(format('bank_partitions.transactions_%%s', to_char(m, 'YYYY_MM'))) IS NULL
+        """,
+        (limits.months_ahead,),
+    ).fetchall()]
+    return [f"no partition of bank.transactions for {', '.join(missing)}: run bankdb maintain"] if missing else []
+
+
+def default_partition(conn: psycopg.Connection, limits: Limits) -> list[str]:
+    default = conn.execute(
+        "SELECT nullif(partdefid, 0)::regclass::text FROM pg_catalog.pg_partitioned_table"
+        " WHERE partrelid = 'bank.transactions'::regclass"
+    ).fetchone()[0]
+    if default is None:
+        return []
+    rows = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.SQL(default))).fetchone()[0]
+    return [f"{default} is a default partition holding {rows} row(s): it can block new months; "
+            "create the monthly partitions and move its rows into them"]
+
+
+def unused_indexes(conn: psycopg.Connection, limits: Limits) -> list[str]:
+    return [
+        f"index {schema}.{index} on {table} ({size}) was never scanned since statistics were reset"
+        for schema, table, index, size in conn.execute(
+            """
+            SELECT schema_name, table_name, index_name, pg_size_pretty(bytes) FROM monitor.index_usage
+            WHERE unused AND bytes >= %s ORDER BY bytes DESC
+            """,
+            (limits.unused_index_min_bytes,),
+        ).fetchall()
+    ]
+
+
+def bloat(conn: psycopg.Connection, limits: Limits) -> list[str]:
+    return [
+        f"{schema}.{table}: {dead} dead rows, {percent}% of the table: VACUUM it (is autovacuum keeping up?)"
+        for schema, table, dead, percent in conn.execute(
+            """
+            SELECT schema_name, table_name, dead_rows, dead_percent FROM monitor.bloat
+            WHERE dead_percent > %s AND dead_rows >= %s ORDER BY dead_rows DESC
+            """,
+            (limits.bloat_percent, limits.bloat_min_dead_rows),
+        ).fetchall()
+    ]
+
+
+CHECKS: list[tuple[str, Callable[[psycopg.Connection, Limits], list[str]]]] = [
+    ("orphaned rows", orphaned_rows),
+    ("constraints not validated", unvalidated_constraints),
+    ("derived totals against raw rows", totals_drift),
+    ("partitions ahead", partitions_ahead),
+    ("default partition", default_partition),
+    ("unused indexes", unused_indexes),
+    ("bloat", bloat),
+]
+
+
+def examine(conninfo: str, limits: Limits = Limits()) -> dict[str, list[str]]:
+    """Run every check; {check: problems}. No problems anywhere means healthy."""
+    with psycopg.connect(conninfo, autocommit=True, application_name="bankdb doctor") as conn:
+        migrator.become_owner(conn)  # every user's rows, as the migrations see them
+        return {name: check(conn, limits) for name, check in CHECKS}

@@ -1,0 +1,2 @@
+-- Undo V006. Its views come from views/ and go with the schema.
+DROP SCHEMA monitor CASCADE;
