@@ -42,11 +42,34 @@ class ServerError(RuntimeError):
     pass
 
 
+def bin_dir_for(major: int) -> Path:
+    """The server programs of a major version: the wheel's, or the machine's (Debian's) for another."""
+    wheel = POSTGRES_BIN_PATH
+    if (wheel / "postgres").exists() and subprocess.run(
+        [str(wheel / "postgres"), "--version"], capture_output=True, text=True
+    ).stdout.split()[-1].startswith(f"{major}."):
+        return wheel
+    machine = Path(f"/usr/lib/postgresql/{major}/bin")
+    if not (machine / "postgres").exists():
+        raise ServerError(f"no PostgreSQL {major} server programs here (looked in {wheel} and {machine})")
+    return machine
+
+
 @dataclass(frozen=True)
 class EmbeddedServer:
-    """A PostgreSQL server whose files all live under ``home`` (data/, run/, server.log)."""
+    """A PostgreSQL server whose files all live under ``home`` (data/, run/, server.log).
+
+    By default the wheel's PostgreSQL on a Unix socket only; tests also start others (the machine's
+    PostgreSQL 15, a TCP port on 127.0.0.1, their own pg_hba.conf) for drills, replicas and TLS.
+    """
 
     home: Path
+    bin_dir: Path = POSTGRES_BIN_PATH
+    port: int = PORT
+    tcp: bool = False
+
+    def bin(self, name: str) -> str:
+        return str(self.bin_dir / name)
 
     @property
     def data(self) -> Path:
@@ -61,10 +84,10 @@ class EmbeddedServer:
         return self.home / "server.log"
 
     def conninfo(self, dbname: str = "postgres") -> str:
-        return f"host={self.socket_dir} port={PORT} user={SUPERUSER} dbname={dbname}"
+        return f"host={self.socket_dir} port={self.port} user={SUPERUSER} dbname={dbname}"
 
     def url(self, dbname: str = "postgres") -> str:
-        return f"postgresql://{SUPERUSER}@/{dbname}?host={self.socket_dir}&port={PORT}"
+        return f"postgresql://{SUPERUSER}@/{dbname}?host={self.socket_dir}&port={self.port}"
 
     # -- state -------------------------------------------------------------------------------
 
@@ -101,7 +124,7 @@ class EmbeddedServer:
         if os.geteuid() == 0:
             self._prepare_for_service_user()
         result = self._run_as_owner(
-            [pg_bin("initdb"), "-D", str(self.data), "-U", SUPERUSER, "--auth=trust",
+            [self.bin("initdb"), "-D", str(self.data), "-U", SUPERUSER, "--auth=trust",
              "--encoding=UTF8", "--locale=C.UTF-8", "--data-checksums"],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         )
@@ -128,23 +151,26 @@ class EmbeddedServer:
         for path in (self.home, self.data, self.socket_dir):
             os.chown(path, entry.pw_uid, entry.pw_gid)
 
-    def start(self, settings: dict[str, str] | None = None) -> bool:
-        """Start the server in the background; returns False when it was already running."""
+    def start(self, settings: dict[str, str] | None = None, hba: str | None = None) -> bool:
+        """Start the server in the background; returns False when it was already running.
+        `hba` replaces pg_hba.conf first (the default trusts the owner's Unix socket only)."""
         if self.is_running():
             return False
         self.init()
+        if hba is not None:
+            (self.data / "pg_hba.conf").write_text(hba)
         options = {
-            "listen_addresses": "''",
+            "listen_addresses": "'127.0.0.1'" if self.tcp else "''",
             "unix_socket_directories": f"'{self.socket_dir}'",
             "unix_socket_permissions": "0700",
-            "port": str(PORT),
+            "port": str(self.port),
             # For monitor.top_queries; bankdb up creates the extension (it needs a superuser).
             "shared_preload_libraries": "pg_stat_statements",
         }
         options.update(settings or {})
         opts = " ".join(f"-c {k}={v}" for k, v in options.items())
         result = self._run_as_owner(
-            [pg_bin("pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60",
+            [self.bin("pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60",
              "-o", opts, "start"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )
@@ -158,7 +184,7 @@ class EmbeddedServer:
         if not self.is_running():
             return False
         result = self._run_as_owner(
-            [pg_bin("pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"],
+            [self.bin("pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )
         if result.returncode != 0:
@@ -176,7 +202,7 @@ class EmbeddedServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             ready = subprocess.run(
-                [pg_bin("pg_isready"), "-q", "-h", str(self.socket_dir), "-p", str(PORT)],
+                [self.bin("pg_isready"), "-q", "-h", str(self.socket_dir), "-p", str(self.port)],
                 check=False,
             )
             if ready.returncode == 0:
