@@ -157,6 +157,11 @@ class EmbeddedServer:
         if self.is_running():
             return False
         self.init()
+        if not self.socket_dir.exists():  # data made elsewhere (pg_basebackup) comes without it
+            self.socket_dir.mkdir(mode=0o700)
+            if os.geteuid() == 0:
+                entry = pwd.getpwnam(SERVICE_USER)
+                os.chown(self.socket_dir, entry.pw_uid, entry.pw_gid)
         if hba is not None:
             (self.data / "pg_hba.conf").write_text(hba)
         options = {
