@@ -2,7 +2,7 @@
 
 A backup is a folder `bankdb-<database>-<UTC time>` holding:
   database.dump[.enc]   pg_dump custom format (restorable in parallel)
-  roles.sql[.enc]       pg_dumpall --roles-only --no-role-passwords
+  roles.sql[.enc]       pg_dumpall --globals-only --no-role-passwords (roles, tablespaces)
   manifest.json         server version, migration history, per table row count and content
                         checksum, and the sha256 of each file above
 With a key (32 random bytes, base64, kept outside the repository) both files are encrypted with
@@ -145,8 +145,11 @@ def compare(expected: dict, actual: dict) -> list[str]:
         differences.append(f"migration history differs: {expected['migrations']} != {actual['migrations']}")
     for table in sorted(set(expected["tables"]) | set(actual["tables"])):
         want, got = expected["tables"].get(table), actual["tables"].get(table)
-        if want != got:
-            differences.append(f"{table}: backup {want}, restored {got}")
+        if want is None or got is None:
+            differences.append(f"{table}: {'not in the backup' if want is None else 'missing from the restore'}")
+        elif want != got:
+            content = "; their contents differ" if want["checksum"] != got["checksum"] else ""
+            differences.append(f"{table}: {want['rows']} rows in the backup, {got['rows']} restored{content}")
     return differences
 
 
@@ -176,8 +179,8 @@ def backup(conninfo: str, directory: Path, key: bytes | None = None, keep: int =
         _run([pg_tool("pg_dump", major), "--format=custom", "--enable-row-security", f"--file={work / 'database.dump'}",
               "--dbname", conninfo], "pg_dump")
         _run([pg_tool("pg_restore", major), "--list", str(work / "database.dump")], "reading the archive back")
-        out("Dumping the roles (pg_dumpall --roles-only --no-role-passwords)...")
-        _run([pg_tool("pg_dumpall", major), "--roles-only", "--no-role-passwords", f"--file={work / 'roles.sql'}",
+        out("Dumping the roles and tablespaces (pg_dumpall --globals-only --no-role-passwords)...")
+        _run([pg_tool("pg_dumpall", major), "--globals-only", "--no-role-passwords", f"--file={work / 'roles.sql'}",
               "--dbname", conninfo], "pg_dumpall")
         files = {}
         for name in ("database.dump", "roles.sql"):

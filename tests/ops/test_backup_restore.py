@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -113,3 +116,18 @@ def test_only_the_newest_backups_are_kept(source: str, tmp_path: Path) -> None:
     folder = tmp_path / "backups"
     taken = [backup.backup(source, folder, keep=2, out=quiet) for _ in range(3)]
     assert sorted(p.name for p in folder.iterdir()) == sorted(p.name for p in taken[1:])
+
+
+def test_the_restore_command_exits_1_on_any_difference_from_the_manifest(server, source: str, target_name: str,
+                                                                         tmp_path: Path) -> None:
+    taken = backup.backup(source, tmp_path / "backups", out=quiet)
+    manifest = json.loads((taken / "manifest.json").read_text())
+    manifest["tables"]["bank.users"]["rows"] += 1  # the backup claims a user the archive does not hold
+    (taken / "manifest.json").write_text(json.dumps(manifest))
+    env = {**os.environ, "DATABASE_URL": server.url("postgres")}
+    result = subprocess.run([sys.executable, "-m", "bankdb", "restore", str(taken), "--database", target_name],
+                            env=env, capture_output=True, text=True)
+    assert result.returncode == 1
+    assert "The restored database differs from the backup's manifest:" in result.stderr
+    assert f"  bank.users: {manifest['tables']['bank.users']['rows']} rows in the backup, " \
+           f"{manifest['tables']['bank.users']['rows'] - 1} restored\n" in result.stderr

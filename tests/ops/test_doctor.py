@@ -117,3 +117,11 @@ def test_maintain_creates_the_partitions_ahead_and_sweeps_bills(db: str) -> None
         assert conn.execute("SELECT to_regclass(%s) IS NOT NULL", (f"bank_partitions.transactions_{last}",)).fetchone()[0]
         again = dict(conn.execute("SELECT * FROM bank.run_maintenance(4)").fetchall())
         assert again["partitions"].startswith("0 created") and again["bill-due alerts"] == "0 raised"
+        conn.execute(
+            "INSERT INTO bank.alerts (user_id, type, message) SELECT %s, 'bill_due', 'x' FROM generate_series(1, 3000)",
+            (user["id"],),
+        )
+        conn.execute("SELECT pg_stat_force_next_flush()")
+        analyzed = [result for task, result in conn.execute("SELECT * FROM bank.run_maintenance(4)").fetchall()
+                    if task == "analyze"]
+        assert "bank.alerts" in analyzed
