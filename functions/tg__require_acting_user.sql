@@ -19,24 +19,4 @@ $$;
 COMMENT ON FUNCTION bank.tg__require_acting_user() IS
 'BEFORE INSERT OR UPDATE OR DELETE statement trigger: a bank_app member with no acting user gets BKUS1.';
 
--- Every table with row-level security (tests/security checks none is missed).
-CREATE OR REPLACE TRIGGER _050_require_acting_user BEFORE INSERT OR UPDATE OR DELETE ON bank.users
-FOR EACH STATEMENT EXECUTE FUNCTION bank.tg__require_acting_user();
-CREATE OR REPLACE TRIGGER _050_require_acting_user BEFORE INSERT OR UPDATE OR DELETE ON bank.accounts
-FOR EACH STATEMENT EXECUTE FUNCTION bank.tg__require_acting_user();
-CREATE OR REPLACE TRIGGER _050_require_acting_user BEFORE INSERT OR UPDATE OR DELETE ON bank.transactions
-FOR EACH STATEMENT EXECUTE FUNCTION bank.tg__require_acting_user();
-CREATE OR REPLACE TRIGGER _050_require_acting_user BEFORE INSERT OR UPDATE OR DELETE ON bank.budgets
-FOR EACH STATEMENT EXECUTE FUNCTION bank.tg__require_acting_user();
-CREATE OR REPLACE TRIGGER _050_require_acting_user BEFORE INSERT OR UPDATE OR DELETE ON bank.monthly_totals
-FOR EACH STATEMENT EXECUTE FUNCTION bank.tg__require_acting_user();
-CREATE OR REPLACE TRIGGER _050_require_acting_user BEFORE INSERT OR UPDATE OR DELETE ON bank.category_rules
-FOR EACH STATEMENT EXECUTE FUNCTION bank.tg__require_acting_user();
-CREATE OR REPLACE TRIGGER _050_require_acting_user BEFORE INSERT OR UPDATE OR DELETE ON bank.bills
-FOR EACH STATEMENT EXECUTE FUNCTION bank.tg__require_acting_user();
-CREATE OR REPLACE TRIGGER _050_require_acting_user BEFORE INSERT OR UPDATE OR DELETE ON bank.rewards
-FOR EACH STATEMENT EXECUTE FUNCTION bank.tg__require_acting_user();
-CREATE OR REPLACE TRIGGER _050_require_acting_user BEFORE INSERT OR UPDATE OR DELETE ON bank.reward_entries
-FOR EACH STATEMENT EXECUTE FUNCTION bank.tg__require_acting_user();
-CREATE OR REPLACE TRIGGER _050_require_acting_user BEFORE INSERT OR UPDATE OR DELETE ON bank.alerts
-FOR EACH STATEMENT EXECUTE FUNCTION bank.tg__require_acting_user();
+-- Its triggers are made with the policies, per table, in security/privileges.sql.j2.

@@ -67,7 +67,9 @@ def test_every_table_is_either_user_owned_behind_row_security_or_known_shared(co
         SELECT c.oid::regclass::text FROM pg_class AS c
         WHERE c.oid = ANY(%s::regclass[])
           AND NOT (c.relrowsecurity AND c.relforcerowsecurity
-                   AND EXISTS (SELECT FROM pg_policy AS p WHERE p.polrelid = c.oid AND p.polname = 'acting_user'))
+                   AND EXISTS (SELECT FROM pg_policy AS p WHERE p.polrelid = c.oid AND p.polname = 'acting_user')
+                   AND EXISTS (SELECT FROM pg_trigger AS t
+                               WHERE t.tgrelid = c.oid AND t.tgname = '_050_require_acting_user'))
         """,
         (sorted(owned),),
     ).fetchall()
