@@ -57,7 +57,7 @@ def lint() -> int:
     if code := run(BIN / "python", "-c", render):
         return code
     steps = [
-        (BIN / "sqlfluff", "lint", "migrations", "functions", "views", "seeds", "security", rendered,
+        (BIN / "sqlfluff", "lint", "migrations", "functions", "views", "seeds", "security", "scripts", rendered,
          "--processes", "2"),
         (BIN / "squawk", "--exclude-path", "*.rollback.sql", "migrations/*.sql"),
         (BIN / "squawk",
