@@ -107,6 +107,8 @@ def two_users(conn: psycopg.Connection) -> list[dict]:
     """User A (base USD) with USD, EUR and JPY accounts; user B (base EUR) with EUR and GBP accounts."""
     for base, quote, day, rate in RATES:
         insert(conn, "exchange_rates", base_currency=base, quote_currency=quote, rate_date=day, rate=rate)
+    # A multi-row insert late in December runs a few days into the next year.
+    conn.execute("SELECT bank.create_transaction_partitions('2026-01-01', '2026-01-31')")
     a = make_user(conn, "a@example.com", "USD")
     b = make_user(conn, "b@example.com", "EUR")
     return [
