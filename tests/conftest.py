@@ -16,6 +16,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from hypothesis import settings as hypothesis_settings
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from pytest_postgresql.janitor import DatabaseJanitor
 
@@ -24,6 +25,10 @@ from bankdb.server import EmbeddedServer
 from bankdb.settings import Project
 
 REPO = Path(__file__).resolve().parent.parent
+# CI replays the same examples every run; locally hypothesis explores new ones.
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 PROJECT = Project(REPO)
 # The months test data may use (each partition adds ~10 ms to every clone); tests that need
 # other months create them.
