@@ -10,7 +10,7 @@ from pathlib import Path
 
 import psycopg
 
-from bankdb import backup, doctor, migrator, seed
+from bankdb import backup, doctor, generate, migrator, seed
 from bankdb.server import ServerError, pg_bin
 from bankdb.settings import EMBEDDED_DATABASE, Project, Target, default_project_dir, resolve_target
 
@@ -125,7 +125,12 @@ def cmd_rollback(project: Project, args: argparse.Namespace) -> int:
 
 def cmd_seed(project: Project, args: argparse.Namespace) -> int:
     target = _prepare(project)
-    seed.seed(project, target.conninfo, demo=args.demo)
+    if args.users and not args.demo:
+        print("bankdb: --users generates demo data: give --demo too", file=sys.stderr)
+        return 1
+    seed.seed(project, target.conninfo, demo=args.demo and not args.users)
+    if args.users:
+        generate.generate(target.conninfo, args.users, args.seed, args.heavy_users)
     return 0
 
 
@@ -278,6 +283,11 @@ def build_parser() -> argparse.ArgumentParser:
             "Load the lookup data (ISO 4217 currencies, the categories) as idempotent upserts. With --demo, "
             "replace the demo users (@demo.bankdb.test) and their accounts, transactions, budgets and bills.")
     p.add_argument("--demo", action="store_true", help="also (re)load the small demo data set")
+    p.add_argument("--users", type=int, metavar="N",
+                   help="with --demo: generate N realistic users instead (about 100 transactions each, 24 months)")
+    p.add_argument("--seed", type=int, default=1, help="the generator's seed: the same seed gives the same data")
+    p.add_argument("--heavy-users", type=int, default=0, metavar="K",
+                   help="the first K generated users get about 50,000 transactions each")
 
     p = add("resolve", cmd_resolve, "accept a drifted migration after review",
             "Resolve drift on one migration: record the checksum of its file as it is now, or forget it when its "
