@@ -144,7 +144,7 @@ def generate(conninfo: str, users: int, seed: int = 1, heavy_users: int = 0, hea
                             JOIN bank.currencies AS ac ON ac.code = a.currency
                             CROSS JOIN LATERAL generate_series(
                                 1, CASE WHEN u.id = ANY(%(heavy_ids)s) THEN %(heavy_n)s
-                                        ELSE 40 + abs(hashtextextended('n' || split_part(u.email, '@', 1) || a.account_type, %(seed)s)) %% 110 END
+                                        ELSE 30 + abs(hashtextextended('n' || split_part(u.email, '@', 1) || a.account_type, %(seed)s)) %% 100 END
                                    / (SELECT count(*) FROM bank.accounts AS b WHERE b.user_id = u.id
                                       AND b.account_type IN ('checking', 'credit_card'))::integer
                             ) AS n
