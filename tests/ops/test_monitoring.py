@@ -45,10 +45,13 @@ def test_sizes_partitions_and_top_queries(conn: psycopg.Connection) -> None:
 
 
 def test_a_long_running_query_shows(db: str) -> None:
-    sleeper = threading.Thread(target=lambda: psycopg.connect(db, autocommit=True).execute("SELECT pg_sleep(2)"))
+    sleeper = threading.Thread(target=lambda: psycopg.connect(db, autocommit=True).execute("SELECT pg_sleep(3)"))
     sleeper.start()
-    time.sleep(0.5)
-    with psycopg.connect(db) as conn:
-        running = conn.execute("SELECT query, running_for > interval '0.2 s' FROM monitor.long_running_queries").fetchall()
+    seen = []
+    with psycopg.connect(db, autocommit=True) as conn:
+        deadline = time.monotonic() + 2.5
+        while ("SELECT pg_sleep(3)", True) not in seen and time.monotonic() < deadline:
+            time.sleep(0.1)
+            seen = conn.execute("SELECT query, running_for > interval '0.05 s' FROM monitor.long_running_queries").fetchall()
     sleeper.join()
-    assert ("SELECT pg_sleep(2)", True) in running
+    assert ("SELECT pg_sleep(3)", True) in seen

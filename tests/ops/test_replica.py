@@ -60,7 +60,10 @@ def test_a_standby_follows_serves_the_views_under_rls_and_can_be_promoted(spawn)
             "INSERT INTO bank.transactions (user_id, account_id, description, amount, currency, txn_type, txn_date)"
             " VALUES (%s, %s, 'Written on the primary', 12.34, 'USD', 'debit', current_date)", (ada, account),
         )
-        until(lambda: conn.execute("SELECT count(*) FROM monitor.replication_lag").fetchone()[0] == 1)
+        # Until the standby's first status report, its replay position (and so the lag) is NULL.
+        until(lambda: conn.execute(
+            "SELECT count(*) FROM monitor.replication_lag WHERE lag_bytes IS NOT NULL"
+        ).fetchone()[0] == 1)
         role, lag_bytes = conn.execute("SELECT server_role, lag_bytes FROM monitor.replication_lag").fetchone()
         assert role == "primary" and lag_bytes >= 0
 
