@@ -9,9 +9,6 @@ transactions committed before it must be there. RPO and RTO are measured, not as
 from __future__ import annotations
 
 import datetime
-import os
-import pwd
-import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,10 +17,9 @@ from pathlib import Path
 import psycopg
 
 from bankdb import migrator, seed
-from bankdb.server import SERVICE_USER, EmbeddedServer, ServerError
+from bankdb.server import TRUST_LOOPBACK, EmbeddedServer, ServerError, free_port, give_to_service_user
 from bankdb.settings import Project
 
-TRUST_LOOPBACK = "local all all trust\nhost all all 127.0.0.1/32 trust\nhost replication all 127.0.0.1/32 trust\n"
 ARCHIVE_TIMEOUT = 60  # seconds: a WAL segment is archived at least this often, which bounds the RPO
 
 
@@ -34,19 +30,6 @@ class DrillResult:
     expected_before: int
     rpo_seconds: float  # how old the newest archived WAL was when the primary failed
     rto_seconds: float  # from starting recovery to a promoted, writable server
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _give_to_service_user(*paths: Path) -> None:
-    if os.geteuid() == 0:
-        owner = pwd.getpwnam(SERVICE_USER)
-        for path in paths:
-            os.chown(path, owner.pw_uid, owner.pw_gid)
 
 
 def _append_settings(server: EmbeddedServer, settings: dict[str, str]) -> None:
@@ -68,7 +51,7 @@ def drill(project: Project, bin_dir: Path, home: Path, out: Callable[[str], None
     home.mkdir(parents=True, exist_ok=True)
     archive = home / "wal-archive"
     archive.mkdir(exist_ok=True)
-    _give_to_service_user(home, archive)
+    give_to_service_user(home, archive)
 
     primary = EmbeddedServer(home / "primary", bin_dir, free_port(), tcp=True)
     primary.init()
@@ -124,7 +107,7 @@ def drill(project: Project, bin_dir: Path, home: Path, out: Callable[[str], None
         out(f"Recovering to {target_time.isoformat()} from the base backup and the WAL archive...")
         started = time.monotonic()
         recovered.home.mkdir()
-        _give_to_service_user(recovered.home)
+        give_to_service_user(recovered.home)
         copy = primary._run_as_owner(["cp", "-a", str(base), str(recovered.data)], capture_output=True)
         if copy.returncode != 0:
             raise ServerError(f"copying the base backup failed: {copy.stderr}")
@@ -135,7 +118,7 @@ def drill(project: Project, bin_dir: Path, home: Path, out: Callable[[str], None
             "archive_mode": "off",
         })
         (recovered.data / "recovery.signal").touch()
-        _give_to_service_user(recovered.data / "recovery.signal")
+        give_to_service_user(recovered.data / "recovery.signal")
         recovered.start(hba=TRUST_LOOPBACK)
         with psycopg.connect(recovered.conninfo("bankdb"), autocommit=True) as conn:
             _until(lambda: not conn.execute("SELECT pg_is_in_recovery()").fetchone()[0])

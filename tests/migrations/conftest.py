@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import psycopg
 import pytest
 
-from ..helpers import BCRYPT, insert, user_row
+from ..helpers import insert, user_row
 
 @dataclass
 class World:

@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import socket
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from bankdb.server import EmbeddedServer, bin_dir_for
+from bankdb.server import EmbeddedServer, bin_dir_for, free_port
 
 from ..conftest import REPO
-
-LOOPBACK_TRUST = "local all all trust\nhost all all 127.0.0.1/32 trust\nhost replication all 127.0.0.1/32 trust\n"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @pytest.fixture
 def spawn(server) -> Iterator[Callable[..., EmbeddedServer]]:

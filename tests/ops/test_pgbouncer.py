@@ -4,7 +4,6 @@ connections, and none ever sees another user's rows, nor a user left over from a
 from __future__ import annotations
 
 import os
-import pwd
 import shutil
 import socket
 import subprocess
@@ -15,10 +14,9 @@ import psycopg
 import pytest
 
 from bankdb import migrator, seed
-from bankdb.server import SERVICE_USER
+from bankdb.server import SERVICE_USER, TRUST_LOOPBACK, free_port, give_to_service_user
 
 from ..conftest import PROJECT
-from .conftest import LOOPBACK_TRUST, free_port
 
 CLIENTS, ROUNDS, POOL = 12, 25, 3
 
@@ -28,7 +26,7 @@ def bouncer(spawn):
     if shutil.which("pgbouncer") is None:
         pytest.skip("Debian's pgbouncer is not installed (.ci/run installs it)")
     server = spawn()
-    server.start(hba=LOOPBACK_TRUST)
+    server.start(hba=TRUST_LOOPBACK)
     with psycopg.connect(server.conninfo(), autocommit=True) as conn:
         conn.execute("CREATE DATABASE bankdb")
     migrator.migrate(PROJECT, server.conninfo("bankdb"), out=lambda _: None)
@@ -71,10 +69,7 @@ max_client_conn = 100
 logfile = {folder}/pgbouncer.log
 pidfile = {folder}/pgbouncer.pid
 """)
-    if os.geteuid() == 0:  # PgBouncer will not run as root
-        owner = pwd.getpwnam(SERVICE_USER)
-        for path in (folder, *folder.iterdir()):
-            os.chown(path, owner.pw_uid, owner.pw_gid)
+    give_to_service_user(folder, *folder.iterdir())  # PgBouncer will not run as root
     process = subprocess.Popen(
         ["pgbouncer", str(folder / "pgbouncer.ini")], user=SERVICE_USER if os.geteuid() == 0 else None,
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,

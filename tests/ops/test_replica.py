@@ -3,17 +3,14 @@ row-level security, reports its lag, and can be promoted."""
 
 from __future__ import annotations
 
-import os
-import pwd
 import time
 
 import psycopg
 
 from bankdb import migrator, seed
-from bankdb.server import SERVICE_USER, EmbeddedServer
+from bankdb.server import TRUST_LOOPBACK, EmbeddedServer, give_to_service_user
 
 from ..conftest import PROJECT
-from .conftest import LOOPBACK_TRUST
 
 
 def until(condition, timeout: float = 30.0, step: float = 0.05) -> float:
@@ -28,9 +25,7 @@ def until(condition, timeout: float = 30.0, step: float = 0.05) -> float:
 
 def make_standby(primary: EmbeddedServer, standby: EmbeddedServer) -> None:
     standby.home.mkdir(parents=True, exist_ok=True)
-    if os.geteuid() == 0:
-        owner = pwd.getpwnam(SERVICE_USER)
-        os.chown(standby.home, owner.pw_uid, owner.pw_gid)
+    give_to_service_user(standby.home)
     result = standby._run_as_owner(
         [standby.bin("pg_basebackup"), "-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres",
          "-D", str(standby.data), "-R", "-X", "stream", "-c", "fast"],
@@ -41,7 +36,7 @@ def make_standby(primary: EmbeddedServer, standby: EmbeddedServer) -> None:
 
 def test_a_standby_follows_serves_the_views_under_rls_and_can_be_promoted(spawn) -> None:
     primary = spawn()
-    primary.start({"wal_level": "replica", "max_wal_senders": "5"}, hba=LOOPBACK_TRUST)
+    primary.start({"wal_level": "replica", "max_wal_senders": "5"}, hba=TRUST_LOOPBACK)
     with psycopg.connect(primary.conninfo(), autocommit=True) as conn:
         conn.execute("CREATE DATABASE bankdb")
     migrator.migrate(PROJECT, primary.conninfo("bankdb"), out=lambda _: None)
@@ -49,7 +44,7 @@ def test_a_standby_follows_serves_the_views_under_rls_and_can_be_promoted(spawn)
 
     standby = spawn()
     make_standby(primary, standby)
-    standby.start(hba=LOOPBACK_TRUST)
+    standby.start(hba=TRUST_LOOPBACK)
 
     with psycopg.connect(primary.conninfo("bankdb"), autocommit=True) as conn:
         ada, account = conn.execute(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import os
-import pwd
 import subprocess
 
 import psycopg
@@ -14,7 +13,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from bankdb.server import SERVICE_USER
+from bankdb.server import give_to_service_user
 
 HBA = """local   all all                          trust
 hostnossl all +bank_app 127.0.0.1/32     reject
@@ -34,10 +33,7 @@ def throwaway_certificate(directory) -> None:
     (directory / "server.key").write_bytes(key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
     os.chmod(directory / "server.key", 0o600)
-    if os.geteuid() == 0:
-        owner = pwd.getpwnam(SERVICE_USER)
-        for name in ("server.crt", "server.key"):
-            os.chown(directory / name, owner.pw_uid, owner.pw_gid)
+    give_to_service_user(directory / "server.crt", directory / "server.key")
 
 
 def test_bank_app_is_refused_without_tls_and_accepted_with_it(spawn) -> None:
