@@ -10,7 +10,7 @@ from pathlib import Path
 
 import psycopg
 
-from bankdb import backup, doctor, generate, migrator, seed
+from bankdb import backup, doctor, generate, migrator, retention, seed
 from bankdb.server import ServerError, pg_bin
 from bankdb.settings import EMBEDDED_DATABASE, Project, Target, default_project_dir, resolve_target
 
@@ -186,6 +186,12 @@ def cmd_maintain(project: Project, args: argparse.Namespace) -> int:
             "SELECT * FROM bank.run_maintenance(%s, %s)", (args.months_ahead, args.bill_due_days)
         ).fetchall():
             print(f"  {task}: {result}")
+    if args.keep_months:
+        if not args.archive_dir:
+            print("bankdb: --keep-months needs --archive-dir: partitions are dropped only once archived",
+                  file=sys.stderr)
+            return 1
+        retention.archive_partitions(target.conninfo, args.keep_months, Path(args.archive_dir))
     return 0
 
 
@@ -323,6 +329,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--months-ahead", type=int, default=3, help="partitions to keep ahead of this month (default 3)")
     p.add_argument("--bill-due-days", type=int, default=3, help="alert bills due within this many days (default 3)")
     p.add_argument("--schedule", metavar="CRON", help="register with pg_cron instead, e.g. '7 * * * *'")
+    p.add_argument("--keep-months", type=int, metavar="N",
+                   help="archive (to --archive-dir), verify, then drop the partitions before the last N months")
+    p.add_argument("--archive-dir", metavar="DIR", help="where --keep-months writes the archived partitions")
 
     p = add("doctor", cmd_doctor, "check the database's health; exit 1 when something is wrong",
             "Report orphaned rows, constraints not validated, drift between derived totals and raw rows, months "
@@ -349,7 +358,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bankdb: {exc}", file=sys.stderr)
         return 2
     except (migrator.ProjectError, migrator.ScriptError, migrator.LockTimeout, seed.NotMigrated, ServerError,
-            backup.BackupError) as exc:
+            backup.BackupError, retention.RetentionError) as exc:
         print(f"bankdb: {exc}", file=sys.stderr)
         return 1
     except psycopg.OperationalError as exc:
