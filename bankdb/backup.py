@@ -26,6 +26,7 @@ from pathlib import Path
 import psycopg
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
 from bankdb import migrator
@@ -113,12 +114,24 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def stable_text(conn: psycopg.Connection) -> None:
+    """Rows print the same on any server: UTC times, ISO dates."""
+    conn.execute("SET TimeZone = 'UTC'")
+    conn.execute("SET DateStyle = 'ISO'")
+
+
+def rows_and_checksum(conn: psycopg.Connection, table: sql.Composable) -> tuple[int, str]:
+    """The row count and an order-independent checksum of the rows' text (after stable_text)."""
+    return conn.execute(sql.SQL(
+        "SELECT count(*), coalesce(sum(hashtextextended(t::text, 0)::numeric), 0)::text FROM {} AS t"
+    ).format(table)).fetchone()
+
+
 def fingerprint(conninfo: str) -> dict:
     """What a restore must reproduce: server version, migration history, and per table the row count
-    and an order-independent checksum of the rows' text (UTC, ISO dates: the same on any server)."""
+    and an order-independent checksum of its rows."""
     with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute("SET TimeZone = 'UTC'")
-        conn.execute("SET DateStyle = 'ISO'")
+        stable_text(conn)
         tables = [r[0] for r in conn.execute(
             """
             SELECT c.oid::regclass::text FROM pg_catalog.pg_class AS c
@@ -130,9 +143,7 @@ def fingerprint(conninfo: str) -> dict:
         ).fetchall()]
         counts = {}
         for table in tables:
-            rows, checksum = conn.execute(
-                f"SELECT count(*), coalesce(sum(hashtextextended(t::text, 0)::numeric), 0)::text FROM {table} AS t"
-            ).fetchone()
+            rows, checksum = rows_and_checksum(conn, sql.SQL(table))
             counts[table] = {"rows": rows, "checksum": checksum}
         history = {a.id: a.checksum for a in migrator.read_history(conn).values()}
         return {"server_version": conn.info.server_version, "migrations": history, "tables": counts}

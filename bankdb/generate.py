@@ -159,17 +159,17 @@ def generate(conninfo: str, users: int, seed: int = 1, heavy_users: int = 0, hea
                         """
                         INSERT INTO bank.transactions (user_id, account_id, description, category, amount, currency,
                                                        txn_type, merchant, txn_date, is_categorized, fx_rate, base_amount)
-                        SELECT a.user_id, a.id, 'Monthly salary', 'Salary',
-                               round((2500 + abs(hashtextextended('salary' || split_part(u.email, '@', 1), %(seed)s)) %% 6000)
-                                     / CASE a.currency WHEN 'JPY' THEN 0.0067 WHEN 'EUR' THEN 1.09 WHEN 'GBP' THEN 1.27
-                                                       ELSE 1 END, c.minor_unit),
-                               a.currency, 'credit', 'Employer Ltd', m::date, TRUE, 1,
-                               round((2500 + abs(hashtextextended('salary' || split_part(u.email, '@', 1), %(seed)s)) %% 6000)
-                                     / CASE a.currency WHEN 'JPY' THEN 0.0067 WHEN 'EUR' THEN 1.09 WHEN 'GBP' THEN 1.27
-                                                       ELSE 1 END, c.minor_unit)
+                        -- Paid into a base-currency account: the base amount is the amount.
+                        SELECT a.user_id, a.id, 'Monthly salary', 'Salary', pay.amount,
+                               a.currency, 'credit', 'Employer Ltd', m::date, TRUE, 1, pay.amount
                         FROM bank.users AS u
                         JOIN bank.accounts AS a ON a.user_id = u.id AND a.account_type = 'checking'
                         JOIN bank.currencies AS c ON c.code = a.currency
+                        CROSS JOIN LATERAL (
+                            SELECT round((2500 + abs(hashtextextended('salary' || split_part(u.email, '@', 1), %(seed)s)) %% 6000)
+                                         / CASE a.currency WHEN 'JPY' THEN 0.0067 WHEN 'EUR' THEN 1.09
+                                                           WHEN 'GBP' THEN 1.27 ELSE 1 END, c.minor_unit) AS amount
+                        ) AS pay
                         CROSS JOIN generate_series(%(first)s::date, %(last)s::date, interval '1 month') AS m
                         WHERE u.id = ANY(%(ids)s) AND a.currency = u.base_currency
                         """,

@@ -19,9 +19,7 @@ import psycopg
 from psycopg import sql
 
 from bankdb import migrator
-
-CHECKSUM = "SELECT count(*), coalesce(sum(hashtextextended(t::text, 0)::numeric), 0)::text FROM {} AS t"
-
+from bankdb.backup import rows_and_checksum, stable_text
 
 class RetentionError(Exception):
     pass
@@ -55,13 +53,12 @@ def archive_partitions(conninfo: str, keep_months: int, directory: Path, today: 
     archived = []
     with psycopg.connect(conninfo, autocommit=True, application_name="bankdb retention") as conn:
         migrator.become_owner(conn)
-        conn.execute("SET TimeZone = 'UTC'")
-        conn.execute("SET DateStyle = 'ISO'")
+        stable_text(conn)
         for name in expired(conn, keep_months, today or datetime.date.today()):
             table = sql.Identifier("bank_partitions", name)
             with conn.transaction():
                 conn.execute(sql.SQL("ALTER TABLE bank.transactions DETACH PARTITION {}").format(table))
-            rows, checksum = conn.execute(sql.SQL(CHECKSUM).format(table)).fetchone()
+            rows, checksum = rows_and_checksum(conn, table)
             target = directory / f"{name}.copy"
             digest = hashlib.sha256()
             with target.open("wb") as f, conn.cursor().copy(sql.SQL("COPY {} TO STDOUT").format(table)) as copy:
@@ -75,7 +72,7 @@ def archive_partitions(conninfo: str, keep_months: int, directory: Path, today: 
                 with target.open("rb") as f, conn.cursor().copy("COPY retention_check FROM STDIN") as copy:
                     while block := f.read(1 << 20):
                         copy.write(block)
-                again = conn.execute(sql.SQL(CHECKSUM).format(sql.Identifier("retention_check"))).fetchone()
+                again = rows_and_checksum(conn, sql.Identifier("retention_check"))
             if (again[0], again[1]) != (rows, checksum):
                 raise RetentionError(
                     f"{target} does not hold what {name} held ({again[0]} rows, not {rows}): the partition is "

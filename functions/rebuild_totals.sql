@@ -17,16 +17,7 @@ BEGIN
     DELETE FROM bank.monthly_totals
     WHERE (p_user_id IS NULL OR user_id = p_user_id) AND month >= v_since;
     INSERT INTO bank.monthly_totals (user_id, month, category, spending, income, txn_count)
-    SELECT
-        user_id,
-        date_trunc('month', txn_date)::date,
-        coalesce(category, 'Other'),
-        coalesce(sum(base_amount) FILTER (WHERE txn_type = 'debit'), 0),
-        coalesce(sum(base_amount) FILTER (WHERE txn_type = 'credit'), 0),
-        count(*)
-    FROM bank.transactions
-    WHERE kind = 'regular' AND (p_user_id IS NULL OR user_id = p_user_id)
-    GROUP BY 1, 2, 3
+    SELECT * FROM bank.totals_from_raw_rows(p_user_id)
     ORDER BY 1, 2, 3;
     GET DIAGNOSTICS v_count = ROW_COUNT;
 
@@ -41,15 +32,8 @@ BEGIN
 
     UPDATE bank.rewards AS r
     SET points_balance = l.points
-    FROM (
-        SELECT x.user_id, x.id, coalesce(sum(CASE e.entry_type WHEN 'earn' THEN e.points ELSE -e.points END), 0) AS points
-        FROM bank.rewards AS x
-        LEFT JOIN bank.reward_entries AS e ON (e.user_id, e.reward_id) = (x.user_id, x.id)
-        GROUP BY 1, 2
-    ) AS l
-    WHERE (r.user_id, r.id) = (l.user_id, l.id)
-        AND (p_user_id IS NULL OR r.user_id = p_user_id)
-        AND r.points_balance <> l.points;
+    FROM bank.points_from_ledger(p_user_id) AS l
+    WHERE (r.user_id, r.id) = (l.user_id, l.reward_id) AND r.points_balance <> l.points;
     RETURN v_count;
 END;
 $$;

@@ -6,16 +6,7 @@ LANGUAGE sql
 STABLE
 AS $$
     WITH expected AS (
-        SELECT
-            t.user_id,
-            date_trunc('month', t.txn_date)::date AS month,
-            coalesce(t.category, 'Other') AS category,
-            coalesce(sum(t.base_amount) FILTER (WHERE t.txn_type = 'debit'), 0) AS spending,
-            coalesce(sum(t.base_amount) FILTER (WHERE t.txn_type = 'credit'), 0) AS income,
-            count(*) AS txn_count
-        FROM bank.transactions AS t
-        WHERE t.kind = 'regular' AND (p_user_id IS NULL OR t.user_id = p_user_id)
-        GROUP BY 1, 2, 3
+        SELECT * FROM bank.totals_from_raw_rows(p_user_id)
     ),
     kept AS (
         SELECT m.*
@@ -50,14 +41,10 @@ AS $$
         ON (m.user_id, m.month, m.category) = (b.user_id, make_date(b.year, b.month, 1), b.category)
     WHERE (p_user_id IS NULL OR b.user_id = p_user_id) AND b.spent_amount <> coalesce(m.spending, 0)
     UNION ALL
-    SELECT 'rewards.points_balance', r.user_id, format('reward %s: %s', r.id, r.program_name), coalesce(l.points, 0), r.points_balance
+    SELECT 'rewards.points_balance', r.user_id, format('reward %s: %s', r.id, r.program_name), l.points, r.points_balance
     FROM bank.rewards AS r
-    LEFT JOIN (
-        SELECT e.user_id, e.reward_id, sum(CASE e.entry_type WHEN 'earn' THEN e.points ELSE -e.points END) AS points
-        FROM bank.reward_entries AS e
-        GROUP BY 1, 2
-    ) AS l ON (l.user_id, l.reward_id) = (r.user_id, r.id)
-    WHERE (p_user_id IS NULL OR r.user_id = p_user_id) AND r.points_balance <> coalesce(l.points, 0)
+    JOIN bank.points_from_ledger(p_user_id) AS l ON (l.user_id, l.reward_id) = (r.user_id, r.id)
+    WHERE r.points_balance <> l.points
     ORDER BY 1, 2, 3
 $$;
 COMMENT ON FUNCTION bank.verify_totals(bigint) IS
