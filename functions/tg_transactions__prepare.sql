@@ -35,12 +35,16 @@ BEGIN
     IF TG_OP = 'INSERT'
         OR (NEW.amount, NEW.currency, NEW.txn_date, NEW.user_id)
         IS DISTINCT FROM (OLD.amount, OLD.currency, OLD.txn_date, OLD.user_id) THEN
-        SELECT u.base_currency, c.minor_unit INTO v_base_currency, v_minor_unit
-        FROM bank.users AS u
-        JOIN bank.currencies AS c ON c.code = u.base_currency
-        WHERE u.id = NEW.user_id AND EXISTS (SELECT FROM bank.currencies AS t WHERE t.code = NEW.currency);
+        -- Two cheap lookups rather than one join: most rows are in the user's base currency and
+        -- need neither the minor unit nor a rate (a bulk import runs this once per row).
+        SELECT u.base_currency INTO v_base_currency FROM bank.users AS u WHERE u.id = NEW.user_id;
+        IF v_base_currency IS NOT NULL AND NEW.currency <> v_base_currency THEN
+            SELECT c.minor_unit INTO v_minor_unit
+            FROM bank.currencies AS c
+            WHERE c.code = v_base_currency AND EXISTS (SELECT FROM bank.currencies AS t WHERE t.code = NEW.currency);
+        END IF;
         -- An unknown user or currency is left to its foreign key, which names itself.
-        IF v_base_currency IS NULL OR NEW.currency = v_base_currency THEN
+        IF v_minor_unit IS NULL THEN
             NEW.fx_rate := 1;
             NEW.base_amount := NEW.amount;
         ELSE
