@@ -9,14 +9,19 @@ SELECT
     a.balance,
     a.currency,
     u.base_currency,
-    round(a.balance * bank.find_exchange_rate(a.currency, u.base_currency, current_date), c.minor_unit)
-        AS balance_in_base_currency,
+    -- Most accounts are in the base currency: no rate to look up, no minor unit to round to.
+    CASE
+        WHEN a.currency = u.base_currency THEN a.balance
+        ELSE round(
+            a.balance * bank.find_exchange_rate(a.currency, u.base_currency, current_date),
+            (SELECT c.minor_unit FROM bank.currencies AS c WHERE c.code = u.base_currency)
+        )
+    END AS balance_in_base_currency,
     a.low_balance_threshold,
     a.disabled_at IS NULL AS is_active,
     a.created_at
 FROM bank.accounts AS a
-INNER JOIN bank.users AS u ON a.user_id = u.id
-INNER JOIN bank.currencies AS c ON u.base_currency = c.code;
+INNER JOIN bank.users AS u ON a.user_id = u.id;
 COMMENT ON VIEW api.account_summary IS
 'A user''s accounts with the balance in the account''s and in the user''s base currency (today''s rate; '
 'NULL when no rate exists). Newest first: ORDER BY created_at DESC.';
