@@ -14,7 +14,10 @@ SELECT
         WHEN a.currency = u.base_currency THEN a.balance
         ELSE round(
             a.balance * bank.find_exchange_rate(a.currency, u.base_currency, current_date),
-            (SELECT c.minor_unit FROM bank.currencies AS c WHERE c.code = u.base_currency)
+            (
+                SELECT c.minor_unit FROM bank.currencies AS c
+                WHERE c.code = u.base_currency
+            )
         )
     END AS balance_in_base_currency,
     a.low_balance_threshold,
