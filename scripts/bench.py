@@ -17,6 +17,7 @@ bankdb as a member of bank_app (`bench_app`) acting for a user through the api v
   insert, async commit   the same with synchronous_commit = off: what the triggers cost, shown
   bulk import            --import-rows rows in one INSERT ... SELECT (one run each)
   growth                 bankdb's dashboard latency with --users / 10 users (1M transactions)
+  dashboard, 128MB       the dashboard again after a restart with PostgreSQL's default shared_buffers
 
 It prints one table (throughput, p50 and p99 latency, ratio bankdb / seed, target) and writes
 report.md and bench.png to --out. `--reuse` keeps databases already made with the same parameters.
@@ -339,6 +340,8 @@ def main() -> int:
                         help="only write report.md and bench.png again from --out's results.json")
     args = parser.parse_args()
     if args.render:
+        if not (args.out / "results.json").exists():
+            parser.error(f"--render needs a results.json from an earlier run in --out, and {args.out} has none")
         saved = json.loads((args.out / "results.json").read_text())
         results = [Result(r["scenario"], r["unit"], Run(**r["seed"]), Run(**r["bankdb"]), r["target"])
                    for r in saved["results"]]
