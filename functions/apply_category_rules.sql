@@ -16,16 +16,7 @@ BEGIN
     FROM (
         SELECT u.txn_date, u.id, r.id AS rule_id, r.category
         FROM bank.transactions AS u
-        CROSS JOIN LATERAL (
-            SELECT r.id, r.category
-            FROM bank.category_rules AS r
-            WHERE r.user_id = u.user_id
-                AND r.is_active
-                AND (r.keyword_pattern IS NULL OR u.description ~* r.keyword_pattern)
-                AND (r.merchant_pattern IS NULL OR u.merchant ~* r.merchant_pattern)
-            ORDER BY r.priority DESC, r.id
-            LIMIT 1
-        ) AS r
+        CROSS JOIN LATERAL bank.matching_rule(u.user_id, u.description, u.merchant) AS r
         WHERE u.user_id = p_user_id AND u.category IS NULL
     ) AS m
     WHERE t.user_id = p_user_id AND t.txn_date = m.txn_date AND t.id = m.id;

@@ -16,15 +16,8 @@ BEGIN
         -- Changed by hand: no rule set it, so no rule will ever overwrite it.
         NEW.category_rule_id := NULL;
     ELSIF TG_OP = 'INSERT' AND NEW.category IS NULL THEN
-        -- The first active rule by priority, ties to the older rule, that matches every pattern it has.
-        SELECT r.id, r.category INTO v_rule
-        FROM bank.category_rules AS r
-        WHERE r.user_id = NEW.user_id
-            AND r.is_active
-            AND (r.keyword_pattern IS NULL OR NEW.description ~* r.keyword_pattern)
-            AND (r.merchant_pattern IS NULL OR NEW.merchant ~* r.merchant_pattern)
-        ORDER BY r.priority DESC, r.id
-        LIMIT 1;
+        SELECT m.id, m.category INTO v_rule
+        FROM bank.matching_rule(NEW.user_id, NEW.description, NEW.merchant) AS m;
         IF FOUND THEN
             NEW.category := v_rule.category;
             NEW.category_rule_id := v_rule.id;
