@@ -57,6 +57,7 @@ PORT = 5433
 SETTINGS = {"shared_buffers": "2GB", "max_connections": "50"}
 INSERT_USERS = 1000
 MONTHS = 24
+GROWTH_LIMIT = 1.2  # bankdb's dashboard latency at 10x the data, at most this many times that at 1x
 
 
 @dataclass
@@ -78,11 +79,14 @@ class Result:
     seed: Run
     bankdb: Run
     target: float | None = None  # minimum ratio bankdb / seed
-    note: str = ""
 
     @property
     def ratio(self) -> float:
         return self.bankdb.tps / self.seed.tps
+
+    @property
+    def met(self) -> bool | None:
+        return None if self.target is None else self.ratio >= self.target
 
 
 @dataclass
@@ -169,12 +173,6 @@ def load_seed_schema(conn: psycopg.Connection) -> None:
     conn.execute("SET maintenance_work_mem = '1GB'")
     for _, definition in indexes:
         conn.execute(definition)
-    conn.execute(
-        """
-        SELECT setval(s.seq, (SELECT coalesce(max(id), 0) + 1 FROM seed.transactions), FALSE)
-        FROM (SELECT pg_get_serial_sequence('seed.transactions', 'id') AS seq) AS s
-        """
-    )
     for (table,) in conn.execute(
         "SELECT relname FROM pg_class WHERE relnamespace = 'seed'::regnamespace AND relkind = 'r'"
     ).fetchall():
@@ -290,23 +288,17 @@ def remove_bench_rows(server: EmbeddedServer, data: Dataset, first_user: int, la
 
 def insert_breakdown(server: EmbeddedServer, data: Dataset, rows: int) -> list[tuple[str, float]]:
     """Where bankdb's INSERT of `rows` import rows spends its time: EXPLAIN ANALYZE's trigger times
-    (summed over partitions), as bench_app, rolled back."""
+    (summed over partitions), as bench_app, rolled back. The statement is the bulk scenario's own."""
+    insert = next(line for line in script("bulk_bankdb").splitlines() if line.startswith("INSERT"))
+    insert = insert.rstrip(";") + " LIMIT %s"
     conninfo = server.conninfo(data.name).replace("user=postgres", "user=bench_app")
     with psycopg.connect(conninfo) as conn:
         conn.execute("SELECT api.set_user(%s)", (data.info["import_user"],))
         # Warm: compiled triggers and cached plans, as in a pooled application connection.
         for _ in range(20):
             with conn.transaction(force_rollback=True):
-                conn.execute(
-                    "INSERT INTO bank.transactions (account_id, description, category, amount, currency, txn_type,"
-                    " merchant, txn_date, posted_date) SELECT account_id, description, category, amount, currency,"
-                    " txn_type::bank.txn_type, merchant, txn_date, txn_date FROM bench.import_rows LIMIT 1")
-        plan = conn.execute(
-            "EXPLAIN (ANALYZE, FORMAT JSON) INSERT INTO bank.transactions (account_id, description, category,"
-            " amount, currency, txn_type, merchant, txn_date, posted_date) SELECT account_id, description,"
-            " category, amount, currency, txn_type::bank.txn_type, merchant, txn_date, txn_date"
-            " FROM bench.import_rows LIMIT %s", (rows,)
-        ).fetchone()[0][0]
+                conn.execute(insert, (1,))
+        plan = conn.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {insert}", (rows,)).fetchone()[0][0]
         conn.rollback()
     parts: dict[str, float] = {}
     for trigger in plan.get("Triggers", []):
@@ -462,11 +454,8 @@ def growth(results: list[Result]) -> tuple[float, float, float]:
     return large, small, large / small
 
 
-def verdict(ratio: float, target: float | None, at_most: bool = False) -> str:
-    if target is None:
-        return ""
-    met = ratio <= target if at_most else ratio >= target
-    return "met" if met else "**missed**"
+def verdict(met: bool | None) -> str:
+    return "" if met is None else "met" if met else "**missed**"
 
 
 def render_table(results: list[Result]) -> str:
@@ -479,20 +468,21 @@ def render_table(results: list[Result]) -> str:
         lines.append(
             f"| {r.scenario} | {r.unit} | {r.seed.tps:,.0f} | {r.seed.p50:.3f} | {r.seed.p99:.3f} "
             f"| {r.bankdb.tps:,.0f} | {r.bankdb.p50:.3f} | {r.bankdb.p99:.3f} | {r.ratio:.2f}x | {target} "
-            f"| {verdict(r.ratio, r.target)} |"
+            f"| {verdict(r.met)} |"
         )
     large, small, quotient = growth(results)
     lines.append(
         f"| growth: bankdb dashboard p50, 10x the data / 1x | ms | | | | | {large:.3f} / {small:.3f} | "
-        f"| {quotient:.2f}x | ≤ 1.2x | {verdict(quotient, 1.2, at_most=True)} |"
+        f"| {quotient:.2f}x | ≤ {GROWTH_LIMIT:g}x | {verdict(quotient <= GROWTH_LIMIT)} |"
     )
     return "\n".join(lines)
 
 
 def render_report(results: list[Result], table: str, breakdown: dict, env: dict, args: argparse.Namespace) -> str:
     large, small = env["large"], env["small"]
-    missed = [r for r in results if r.target and r.ratio < r.target]
+    missed = [r for r in results if r.met is False]
     quotient = growth(results)[2]
+    growth_met = quotient <= GROWTH_LIMIT
 
     def parts(rows: list[tuple[str, float]], per: int) -> str:
         out = ["| part | ms | µs per row |", "|---|---:|---:|"]
@@ -568,14 +558,14 @@ def render_report(results: list[Result], table: str, breakdown: dict, env: dict,
     ]
     for r in results:
         if r.target:
-            text.append(f"- {r.scenario}: {r.ratio:.2f}x, target {r.target:g}x: {verdict(r.ratio, r.target).strip('*')}.")
+            text.append(f"- {r.scenario}: {r.ratio:.2f}x, target {r.target:g}x: {verdict(r.met).strip('*')}.")
     text.append(f"- growth: bankdb's dashboard p50 at {large['transactions']:,} transactions is {quotient:.2f}x "
-                f"its p50 at {small['transactions']:,}, target at most 1.2x: {verdict(quotient, 1.2, True).strip('*')}.")
-    if missed or quotient > 1.2:
+                f"its p50 at {small['transactions']:,}, target at most {GROWTH_LIMIT:g}x: {verdict(growth_met).strip('*')}.")
+    if missed or not growth_met:
         text += ["", "## Why targets were missed", ""]
         for r in missed:
             text += [f"### {r.scenario}", "", why.get(r.scenario, "Not explained yet."), ""]
-    if quotient > 1.2:
+    if not growth_met:
         text += [
             "### growth", "",
             "bankdb's dashboard reads the same few rows per user at any size, through indexes one level "
@@ -618,7 +608,7 @@ def chart(results: list[Result], path: Path) -> None:
     left.legend(loc="lower right")
     left.set_title("Throughput")
     ratios = [r.ratio for r in results]
-    colors = ["#7f9fbf" if r.target is None else "#2ca02c" if r.ratio >= r.target else "#d62728" for r in results]
+    colors = [{None: "#7f9fbf", True: "#2ca02c", False: "#d62728"}[r.met] for r in results]
     right.barh(list(ys), ratios, color=colors)
     for y, r in zip(ys, results):
         if r.target:
