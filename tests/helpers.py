@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable, Iterable
+from typing import TypeVar
+
 import psycopg
 from psycopg import sql
+
+T = TypeVar("T")
 
 BCRYPT = "$2b$12$" + "N" * 53  # a well-formed bcrypt hash of no known password
 
@@ -50,3 +56,21 @@ def add_txn(conn: psycopg.Connection, account: dict, amount: str, txn_type: str 
 def value(conn: psycopg.Connection, query: str, params: tuple | dict = ()) -> object:
     """The single value a query returns."""
     return conn.execute(query, params).fetchone()[0]
+
+
+def in_parallel(work: Callable[[T], object], args: Iterable[T]) -> list[BaseException]:
+    """Runs work(arg) for every arg, each in a thread of its own, all at once; returns what they raised."""
+    errors: list[BaseException] = []
+
+    def run(arg: T) -> None:
+        try:
+            work(arg)
+        except BaseException as exc:  # noqa: BLE001 - returned, for the test to assert on
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(arg,)) for arg in args]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors

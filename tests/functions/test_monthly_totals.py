@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ..helpers import add_txn, insert, make_account, make_user, value
+from ..helpers import add_txn, in_parallel, insert, make_account, make_user, value
 
 CATEGORIES = [None, "Groceries", "Shopping", "Salary"]
 KINDS = ["regular", "regular", "card_payment", "loan_payment"]
@@ -275,48 +275,39 @@ def test_eight_concurrent_writers_on_one_user_category_and_month_stay_exact(db: 
         user = make_user(conn, "busy@example.com")
         account = make_account(conn, user["id"])
         insert(conn, "budgets", user_id=user["id"], year=2025, month=4, category="Groceries", limit_amount="100")
-    errors: list[BaseException] = []
     start = threading.Barrier(8)
 
     def writer(seed: int) -> None:
         rng = random.Random(seed)
-        try:
-            with psycopg.connect(db, autocommit=True) as mine:
-                start.wait()
-                for _ in range(40):
-                    action = rng.choice(["insert", "insert", "update", "delete", "move"])
-                    if action == "insert":
-                        add_txn(mine, account, f"{rng.randint(1, 9999) / 100:.2f}", txn_date="2025-04-10",
-                                category="Groceries")
-                    elif action == "update":
-                        mine.execute(
-                            "UPDATE bank.transactions SET amount = amount + 0.01 WHERE id = (SELECT id FROM "
-                            "bank.transactions WHERE user_id = %s ORDER BY random() LIMIT 1)", (user["id"],)
-                        )
-                    elif action == "delete":
-                        mine.execute(
-                            "DELETE FROM bank.transactions WHERE id = (SELECT id FROM bank.transactions WHERE "
-                            "user_id = %s ORDER BY random() LIMIT 1)", (user["id"],)
-                        )
-                    else:  # several rows in one statement
-                        mine.execute(
-                            "INSERT INTO bank.transactions (user_id, account_id, description, category, amount,"
-                            " currency, txn_type, txn_date) SELECT %s, %s, 'Batch', 'Groceries', g / 100.0, 'USD',"
-                            " 'debit', '2025-04-11' FROM generate_series(1, 5) AS g", (user["id"], account["id"])
-                        )
-                        mine.execute(
-                            "UPDATE bank.transactions SET amount = amount + 1 WHERE id IN (SELECT id FROM "
-                            "bank.transactions WHERE user_id = %s ORDER BY random() LIMIT 3)", (user["id"],)
-                        )
-        except BaseException as exc:  # noqa: BLE001 - asserted below
-            errors.append(exc)
+        with psycopg.connect(db, autocommit=True) as mine:
+            start.wait()
+            for _ in range(40):
+                action = rng.choice(["insert", "insert", "update", "delete", "move"])
+                if action == "insert":
+                    add_txn(mine, account, f"{rng.randint(1, 9999) / 100:.2f}", txn_date="2025-04-10",
+                            category="Groceries")
+                elif action == "update":
+                    mine.execute(
+                        "UPDATE bank.transactions SET amount = amount + 0.01 WHERE id = (SELECT id FROM "
+                        "bank.transactions WHERE user_id = %s ORDER BY random() LIMIT 1)", (user["id"],)
+                    )
+                elif action == "delete":
+                    mine.execute(
+                        "DELETE FROM bank.transactions WHERE id = (SELECT id FROM bank.transactions WHERE "
+                        "user_id = %s ORDER BY random() LIMIT 1)", (user["id"],)
+                    )
+                else:  # several rows in one statement
+                    mine.execute(
+                        "INSERT INTO bank.transactions (user_id, account_id, description, category, amount,"
+                        " currency, txn_type, txn_date) SELECT %s, %s, 'Batch', 'Groceries', g / 100.0, 'USD',"
+                        " 'debit', '2025-04-11' FROM generate_series(1, 5) AS g", (user["id"], account["id"])
+                    )
+                    mine.execute(
+                        "UPDATE bank.transactions SET amount = amount + 1 WHERE id IN (SELECT id FROM "
+                        "bank.transactions WHERE user_id = %s ORDER BY random() LIMIT 3)", (user["id"],)
+                    )
 
-    threads = [threading.Thread(target=writer, args=(seed,)) for seed in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    assert in_parallel(writer, range(8)) == []
     with psycopg.connect(db) as conn:
         assert conn.execute("SELECT * FROM bank.verify_totals()").fetchall() == []
         spent = value(conn, "SELECT spent_amount FROM bank.budgets")

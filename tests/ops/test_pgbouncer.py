@@ -7,7 +7,6 @@ import os
 import shutil
 import socket
 import subprocess
-import threading
 import time
 
 import psycopg
@@ -17,6 +16,7 @@ from bankdb import migrator, seed
 from bankdb.server import SERVICE_USER, TRUST_LOOPBACK, free_port, give_to_service_user
 
 from ..conftest import PROJECT
+from ..helpers import in_parallel
 
 CLIENTS, ROUNDS, POOL = 12, 25, 3
 
@@ -103,11 +103,7 @@ def test_clients_over_a_transaction_pool_never_see_another_users_rows(bouncer) -
                         problems.append(f"client of user {user} inherited {leftover}")
                 done.append(user)
 
-    threads = [threading.Thread(target=client, args=(u,)) for u in users]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    assert in_parallel(client, users) == []
     assert problems == []
     assert len(done) == CLIENTS * ROUNDS
     with psycopg.connect(server.conninfo("bankdb")) as conn:

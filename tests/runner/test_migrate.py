@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import threading
 from pathlib import Path
 
 import psycopg
@@ -11,6 +10,8 @@ import pytest
 
 from bankdb import migrator
 from bankdb.settings import Project
+
+from ..helpers import in_parallel
 
 QUIET = migrator.Session(lock_wait=5)
 
@@ -279,20 +280,11 @@ def test_migration_sessions_have_lock_and_statement_timeouts(two_migrations: Pat
 def test_concurrent_migrate_runs_apply_each_migration_once(two_migrations: Path, empty_db: str) -> None:
     write(two_migrations, "migrations/V003_slow.sql", "SELECT pg_sleep(1);\nCREATE TABLE t.c (id bigint);\n")
     outputs: list[list[str]] = [[], []]
-    errors: list[BaseException] = []
 
     def run(index: int) -> None:
-        try:
-            migrator.migrate(Project(two_migrations), empty_db, migrator.Session(lock_wait=30), out=outputs[index].append)
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
+        migrator.migrate(Project(two_migrations), empty_db, migrator.Session(lock_wait=30), out=outputs[index].append)
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    assert in_parallel(run, range(2)) == []
     assert sorted(o[0] for o in outputs) == [
         "Applying 3 migration(s) and 0 repeatable script(s):",
         "Nothing to do: the database is up to date.",
