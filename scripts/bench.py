@@ -531,8 +531,13 @@ def render_report(results: list[Result], table: str, breakdown: dict, env: dict,
             "(account, currency, category, rule) where the seed checks one; PostgreSQL runs each as its "
             "own query. The per-statement work (totals, budgets, money scale) is small. The breakdown "
             "below is an INSERT of 100,000 of the rows under EXPLAIN ANALYZE (which adds its own "
-            "overhead), rolled back. A set-based import function could prepare the rows in one pass, "
-            "but the foreign keys alone leave about 0.4x; we kept every key."
+            "overhead), rolled back. With the keys on and the row trigger off the same experiment gave "
+            "53,850 rows/s, about 0.5x with nothing categorized or converted yet; so a set-based import "
+            "function that skipped the row trigger would still miss 0.5x, and it would need a way for "
+            "bank_app to write fx_rate and base_amount unchecked. We kept every key and the trigger. "
+            "Per row the trigger (11 µs on average) looks up the user's base currency; on each EUR row "
+            "also the minor unit and a rate (bank.exchange_rate, 12.5 µs a call measured alone), on each "
+            "uncategorized row the rules."
         ),
     }
     text = [
