@@ -43,6 +43,10 @@ $$;
 COMMENT ON FUNCTION bank.tg_budgets__alerts() IS
 'AFTER INSERT OR UPDATE row trigger of bank.budgets: raises budget_warning and budget_exceeded alerts on crossing.';
 
+-- Every transaction in a budgeted category updates spent_amount; below the warning line (which
+-- is at or under the limit, warning_percent <= 100) neither alert can fire, so the function is
+-- not even called.
 CREATE OR REPLACE TRIGGER _500_alerts AFTER INSERT OR UPDATE OF spent_amount, limit_amount, warning_percent
 ON bank.budgets
-FOR EACH ROW EXECUTE FUNCTION bank.tg_budgets__alerts();
+FOR EACH ROW WHEN (new.spent_amount * 100 >= new.limit_amount * new.warning_percent)
+EXECUTE FUNCTION bank.tg_budgets__alerts();
