@@ -62,6 +62,7 @@ def test_every_table_is_either_user_owned_behind_row_security_or_known_shared(co
     ).fetchall()]
     owned = set(user_owned(conn)) | {"bank.users"}
     assert set(tables) - owned - SHARED_TABLES == set()
+    # The acting-user check guards exactly the tables bank_app may write (monthly_totals it only reads).
     unprotected = conn.execute(
         """
         SELECT c.oid::regclass::text FROM pg_class AS c
@@ -69,11 +70,19 @@ def test_every_table_is_either_user_owned_behind_row_security_or_known_shared(co
           AND NOT (c.relrowsecurity AND c.relforcerowsecurity
                    AND EXISTS (SELECT FROM pg_policy AS p WHERE p.polrelid = c.oid AND p.polname = 'acting_user')
                    AND EXISTS (SELECT FROM pg_trigger AS t
-                               WHERE t.tgrelid = c.oid AND t.tgname = '_050_require_acting_user'))
+                               WHERE t.tgrelid = c.oid AND t.tgname = '_050_require_acting_user')
+                       = (has_table_privilege('bank_app', c.oid, 'INSERT, UPDATE, DELETE')
+                          OR has_any_column_privilege('bank_app', c.oid, 'INSERT, UPDATE')))
         """,
         (sorted(owned),),
     ).fetchall()
     assert unprotected == []
+    read_only = conn.execute(
+        "SELECT array_agg(c.oid::regclass::text) FROM pg_class AS c WHERE c.oid = ANY(%s::regclass[])"
+        " AND NOT EXISTS (SELECT FROM pg_trigger AS t WHERE t.tgrelid = c.oid AND t.tgname = '_050_require_acting_user')",
+        (sorted(owned),),
+    ).fetchone()[0]
+    assert read_only == ["bank.monthly_totals"]
     assert set(user_owned(conn)) == set(NEW_ROWS)  # every user-owned table is exercised below
 
 
