@@ -215,7 +215,7 @@ def generate(conninfo: str, users: int, seed: int = 1, heavy_users: int = 0, hea
             )
         out("Rebuilding the totals from the raw rows...")
         conn.execute("SELECT bank.rebuild_totals()")
-        conn.execute("UPDATE bank.bills SET status = 'overdue' WHERE due_date < current_date AND status = 'upcoming'")
+        conn.execute("SELECT bank.mark_overdue_bills()")
         conn.execute("ANALYZE")
         counts = dict(conn.execute(
             f"""

@@ -26,6 +26,12 @@ def run(db: str, seed: int) -> tuple[dict, str, list]:
         ).fetchall()]
         drift = conn.execute("SELECT * FROM bank.verify_totals()").fetchall()
         assert drift == []
+        # Bills due before today are overdue, as the scheduler would have left them.
+        late, overdue = conn.execute(
+            "SELECT count(*) FILTER (WHERE status = 'upcoming' AND due_date < current_date),"
+            " count(*) FILTER (WHERE status = 'overdue') FROM bank.bills"
+        ).fetchone()
+        assert late == 0 and overdue > 0
         return counts, conn.execute(SIGNATURE).fetchone()[0], per_user
 
 
