@@ -169,6 +169,13 @@ def cmd_restore(project: Project, args: argparse.Namespace) -> int:
 
 
 def cmd_maintain(project: Project, args: argparse.Namespace) -> int:
+    # Bad options are refused before any of the work is done.
+    if args.keep_months is not None and not args.archive_dir:
+        print("bankdb: --keep-months needs --archive-dir: partitions are dropped only once archived", file=sys.stderr)
+        return 1
+    if args.keep_months is not None and args.keep_months < 1:
+        print(f"bankdb: --keep-months must keep at least one month, not {args.keep_months}", file=sys.stderr)
+        return 1
     target = _prepare(project)
     with psycopg.connect(target.conninfo, autocommit=True, application_name="bankdb maintain") as conn:
         if args.schedule:
@@ -186,11 +193,7 @@ def cmd_maintain(project: Project, args: argparse.Namespace) -> int:
             "SELECT * FROM bank.run_maintenance(%s, %s)", (args.months_ahead, args.bill_due_days)
         ).fetchall():
             print(f"  {task}: {result}")
-    if args.keep_months:
-        if not args.archive_dir:
-            print("bankdb: --keep-months needs --archive-dir: partitions are dropped only once archived",
-                  file=sys.stderr)
-            return 1
+    if args.keep_months is not None:
         retention.archive_partitions(target.conninfo, args.keep_months, Path(args.archive_dir))
     return 0
 
@@ -336,10 +339,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("doctor", cmd_doctor, "check the database's health; exit 1 when something is wrong",
             "Report orphaned rows, constraints not validated, drift between derived totals and raw rows, months "
             "without a partition ahead, a default partition, unused indexes and bloat. Exit 1 when any check fails.")
-    p.add_argument("--months-ahead", type=int, default=2, help="months that must have a partition (default 2)")
-    p.add_argument("--unused-index-min-bytes", type=int, default=8 << 20,
-                   help="report unused indexes this large or larger (default 8 MiB)")
-    p.add_argument("--bloat-percent", type=float, default=20.0, help="dead rows share that counts as bloat (default 20)")
+    limits = doctor.Limits()
+    p.add_argument("--months-ahead", type=int, default=limits.months_ahead,
+                   help=f"months that must have a partition (default {limits.months_ahead})")
+    p.add_argument("--unused-index-min-bytes", type=int, default=limits.unused_index_min_bytes,
+                   help=f"report unused indexes this large or larger (default {limits.unused_index_min_bytes >> 20} MiB)")
+    p.add_argument("--bloat-percent", type=float, default=limits.bloat_percent,
+                   help=f"dead rows share that counts as bloat (default {limits.bloat_percent:g})")
 
     p = add("server", cmd_server, "start, stop or inspect the embedded PostgreSQL server (.bankdb/)")
     p.add_argument("action", choices=["start", "stop", "status"])

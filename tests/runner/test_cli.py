@@ -143,3 +143,21 @@ def test_rollback_dry_run_prints_and_changes_nothing(server, db: str) -> None:
     assert f"-- ==== roll back {newest.id}" in result.stdout
     assert newest.rollback_path.read_text().strip().splitlines()[-1] in result.stdout
     assert bankdb("status", url=url).returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--keep-months", "3"], "bankdb: --keep-months needs --archive-dir: partitions are dropped only once archived"),
+        (["--keep-months", "0", "--archive-dir", "x"], "bankdb: --keep-months must keep at least one month, not 0"),
+    ],
+)
+def test_maintain_refuses_bad_retention_options_before_doing_anything(server, db: str, options, message) -> None:
+    partitions = "SELECT count(*) FROM pg_inherits WHERE inhparent = 'bank.transactions'::regclass"
+    with psycopg.connect(db) as conn:
+        before = conn.execute(partitions).fetchone()[0]
+    result = bankdb("maintain", *options, url=database_url(server, db))
+    assert result.returncode == 1
+    assert result.stderr.strip() == message
+    with psycopg.connect(db) as conn:  # no partition was made ahead: maintenance did not run
+        assert conn.execute(partitions).fetchone()[0] == before
