@@ -215,25 +215,30 @@ def backup(conninfo: str, directory: Path, key: bytes | None = None, keep: int =
     return target
 
 
+def _role_of(line: str) -> str | None:
+    """The role a line of `pg_dumpall --globals-only` is about: CREATE ROLE r, ALTER ROLE r,
+    COMMENT ON ROLE r, GRANT x TO r; None for any other line."""
+    if line.startswith(("CREATE ROLE ", "ALTER ROLE ")):
+        name = line.split()[2]
+    elif line.startswith("COMMENT ON ROLE "):
+        name = line.split()[3]
+    elif line.startswith("GRANT ") and " TO " in line:
+        name = line.split(" TO ", 1)[1].split()[0]
+    else:
+        return None
+    return name.rstrip(";").strip('"')
+
+
 def create_missing_roles(server_conninfo: str, roles_sql: str, out: Out) -> None:
     """Run the statements of a roles file that concern roles the cluster lacks; existing roles are
     left exactly as they are."""
+    lines = roles_sql.splitlines()
     with psycopg.connect(make_conninfo(server_conninfo, dbname="postgres"), autocommit=True) as conn:
         existing = {r[0] for r in conn.execute("SELECT rolname FROM pg_catalog.pg_roles").fetchall()}
-        missing = set()
-        for line in roles_sql.splitlines():
-            words = line.split()
-            if line.startswith("CREATE ROLE ") and words[2].rstrip(";").strip('"') not in existing:
-                missing.add(words[2].rstrip(";").strip('"'))
-        statements = [
-            line for line in roles_sql.splitlines()
-            if (line.startswith(("CREATE ROLE ", "ALTER ROLE ", "COMMENT ON ROLE "))
-                and line.split()[2 if not line.startswith("COMMENT") else 3].rstrip(";").strip('"') in missing)
-            or (line.startswith("GRANT ") and " TO " in line
-                and line.split(" TO ", 1)[1].split()[0].rstrip(";").strip('"') in missing)
-        ]
-        for statement in statements:
-            conn.execute(statement)
+        missing = {_role_of(line) for line in lines if line.startswith("CREATE ROLE ")} - existing
+        for line in lines:
+            if _role_of(line) in missing:
+                conn.execute(line)
         out(f"Created the missing roles: {', '.join(sorted(missing)) or 'none'}")
 
 

@@ -131,3 +131,34 @@ def test_the_restore_command_exits_1_on_any_difference_from_the_manifest(server,
     assert "The restored database differs from the backup's manifest:" in result.stderr
     assert f"  bank.users: {manifest['tables']['bank.users']['rows']} rows in the backup, " \
            f"{manifest['tables']['bank.users']['rows'] - 1} restored\n" in result.stderr
+
+
+def test_with_roles_creates_only_the_roles_the_cluster_lacks(server, template: str) -> None:
+    """--with-roles runs the roles file's statements about missing roles; a role the cluster has
+    (bank_app, made by the migrations) is left exactly as it is."""
+    new = new_db_name("restored_role")
+    roles_sql = "\n".join([
+        "CREATE ROLE bank_app;",
+        "ALTER ROLE bank_app WITH SUPERUSER;",
+        "COMMENT ON ROLE bank_app IS 'changed';",
+        f"CREATE ROLE {new};",
+        f"ALTER ROLE {new} WITH NOSUPERUSER INHERIT NOLOGIN;",
+        f"COMMENT ON ROLE {new} IS 'from the backup';",
+        f"GRANT bank_app TO {new};",
+        "GRANT bank_app TO postgres;",
+    ])
+    said: list[str] = []
+    state = """
+        SELECT r.rolsuper, shobj_description(r.oid, 'pg_authid'),
+               array(SELECT m.roleid::regrole::text FROM pg_auth_members AS m WHERE m.member = r.oid)
+        FROM pg_roles AS r WHERE r.rolname = %s
+    """
+    with psycopg.connect(server.conninfo(), autocommit=True) as conn:
+        bank_app = conn.execute(state, ("bank_app",)).fetchone()
+        try:
+            backup.create_missing_roles(server.conninfo(), roles_sql, said.append)
+            assert conn.execute(state, (new,)).fetchone() == (False, "from the backup", ["bank_app"])
+            assert conn.execute(state, ("bank_app",)).fetchone() == bank_app
+            assert said == [f"Created the missing roles: {new}"]
+        finally:
+            conn.execute(f"DROP ROLE IF EXISTS {new}")
