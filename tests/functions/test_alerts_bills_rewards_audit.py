@@ -8,15 +8,7 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from ..helpers import add_txn, insert, make_account, make_user, value
-
-
-@pytest.fixture
-def user(conn: psycopg.Connection) -> dict:
-    u = make_user(conn, "alerts@example.com")
-    u["account"] = make_account(conn, u["id"], balance="500.00")
-    u["savings"] = make_account(conn, u["id"], masked_account="****2222", account_type="savings")
-    return u
+from ..helpers import add_txn, insert, make_user, value
 
 
 def alerts(conn: psycopg.Connection) -> list[tuple]:
@@ -28,12 +20,12 @@ def alerts(conn: psycopg.Connection) -> list[tuple]:
 
 def test_budget_alerts_fire_once_per_crossing(conn: psycopg.Connection, user: dict) -> None:
     insert(conn, "budgets", user_id=user["id"], year=2025, month=3, category="Groceries", limit_amount="100.00")
-    add_txn(conn, user["account"], "50.00", category="Groceries")
+    add_txn(conn, user["checking"], "50.00", category="Groceries")
     assert alerts(conn) == []
-    add_txn(conn, user["account"], "30.00", category="Groceries")  # 80%: the warning
-    add_txn(conn, user["account"], "5.00", category="Groceries")  # still between: nothing new
-    add_txn(conn, user["account"], "20.00", category="Groceries")  # over the limit
-    add_txn(conn, user["account"], "20.00", category="Groceries")  # still over: nothing new
+    add_txn(conn, user["checking"], "30.00", category="Groceries")  # 80%: the warning
+    add_txn(conn, user["checking"], "5.00", category="Groceries")  # still between: nothing new
+    add_txn(conn, user["checking"], "20.00", category="Groceries")  # over the limit
+    add_txn(conn, user["checking"], "20.00", category="Groceries")  # still over: nothing new
     assert alerts(conn) == [
         ("budget_warning", "Groceries budget for 2025-03 nearly used: spent 80.00 USD of 100.00 USD (80%)"),
         ("budget_exceeded", "Groceries budget for 2025-03 exceeded: spent 105.00 USD of 100.00 USD (105%)"),
@@ -42,24 +34,24 @@ def test_budget_alerts_fire_once_per_crossing(conn: psycopg.Connection, user: di
 
 def test_a_second_crossing_in_the_same_month_is_not_alerted_again(conn: psycopg.Connection, user: dict) -> None:
     insert(conn, "budgets", user_id=user["id"], year=2025, month=3, category="Shopping", limit_amount="10.00")
-    big = add_txn(conn, user["account"], "11.00", category="Shopping")
+    big = add_txn(conn, user["checking"], "11.00", category="Shopping")
     conn.execute("DELETE FROM bank.transactions WHERE id = %s", (big["id"],))
-    add_txn(conn, user["account"], "12.00", category="Shopping")
+    add_txn(conn, user["checking"], "12.00", category="Shopping")
     assert [a[0] for a in alerts(conn)] == ["budget_exceeded"]
 
 
 def test_transfers_and_payments_never_raise_budget_alerts(conn: psycopg.Connection, user: dict) -> None:
     insert(conn, "budgets", user_id=user["id"], year=2025, month=3, category="Transfer", limit_amount="10.00")
-    add_txn(conn, user["account"], "500.00", category="Transfer", kind="card_payment")
+    add_txn(conn, user["checking"], "500.00", category="Transfer", kind="card_payment")
     transfer_id = value(conn, "SELECT nextval('bank.transfer_id_seq')")
-    add_txn(conn, user["account"], "300.00", category="Transfer", kind="transfer", transfer_id=transfer_id)
+    add_txn(conn, user["checking"], "300.00", category="Transfer", kind="transfer", transfer_id=transfer_id)
     add_txn(conn, user["savings"], "300.00", "credit", category="Transfer", kind="transfer", transfer_id=transfer_id)
     assert value(conn, "SELECT spent_amount FROM bank.budgets") == 0
     assert alerts(conn) == []
 
 
 def test_a_budget_created_over_its_limit_alerts_at_once(conn: psycopg.Connection, user: dict) -> None:
-    add_txn(conn, user["account"], "75.50", category="Entertainment")
+    add_txn(conn, user["checking"], "75.50", category="Entertainment")
     insert(conn, "budgets", user_id=user["id"], year=2025, month=3, category="Entertainment", limit_amount="50")
     assert alerts(conn) == [
         ("budget_exceeded", "Entertainment budget for 2025-03 exceeded: spent 75.50 USD of 50 USD (151%)")
@@ -70,7 +62,7 @@ def test_a_budget_created_over_its_limit_alerts_at_once(conn: psycopg.Connection
 
 
 def test_low_balance_fires_on_the_crossing_once_a_day(conn: psycopg.Connection, user: dict) -> None:
-    account = user["account"]["id"]
+    account = user["checking"]["id"]
     conn.execute("UPDATE bank.accounts SET low_balance_threshold = 100.00 WHERE id = %s", (account,))
     conn.execute("UPDATE bank.accounts SET balance = 120.00 WHERE id = %s", (account,))
     assert alerts(conn) == []
@@ -232,9 +224,9 @@ def test_an_admin_action_changes_and_logs_before_and_after_together(conn: psycop
     })
     log = conn.execute(
         "SELECT details FROM bank.admin_disable_account(%s, %s, %s, 'card reported stolen')",
-        (admin["id"], user["id"], user["account"]["id"]),
+        (admin["id"], user["id"], user["checking"]["id"]),
     ).fetchone()[0]
-    disabled_at = value(conn, "SELECT disabled_at FROM bank.accounts WHERE id = %s", (user["account"]["id"],))
+    disabled_at = value(conn, "SELECT disabled_at FROM bank.accounts WHERE id = %s", (user["checking"]["id"],))
     assert log["before"] == {"disabled_at": None}
     assert datetime.datetime.fromisoformat(log["after"]["disabled_at"]) == disabled_at
     assert log["reason"] == "card reported stolen"

@@ -5,15 +5,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from ..helpers import add_txn, insert, make_account, make_user, value
-
-
-@pytest.fixture
-def user(conn: psycopg.Connection) -> dict:
-    u = make_user(conn, "rules@example.com")
-    u["checking"] = make_account(conn, u["id"], masked_account="****1111")
-    u["savings"] = make_account(conn, u["id"], masked_account="****2222", account_type="savings")
-    return u
+from ..helpers import add_txn, insert, make_user, value
 
 
 def rule(conn: psycopg.Connection, user: dict, category: str, **patterns) -> dict:
