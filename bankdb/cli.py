@@ -293,7 +293,8 @@ def build_parser() -> argparse.ArgumentParser:
             "replace the demo users (@demo.bankdb.test) and their accounts, transactions, budgets and bills.")
     p.add_argument("--demo", action="store_true", help="also (re)load the small demo data set")
     p.add_argument("--users", type=int, metavar="N",
-                   help="with --demo: generate N realistic users instead (about 100 transactions each, 24 months)")
+                   help="with --demo: generate N realistic users instead (about 100 transactions each, 24 months); "
+                        "for a database nobody else writes to meanwhile")
     p.add_argument("--seed", type=int, default=1, help="the generator's seed: the same seed gives the same data")
     p.add_argument("--heavy-users", type=int, default=0, metavar="K",
                    help="the first K generated users get about 50,000 transactions each")
