@@ -10,5 +10,6 @@ SELECT
     b.recurrence,
     b.due_date - current_date AS days_until_due
 FROM bank.bills AS b
-WHERE b.status = 'upcoming';
-COMMENT ON VIEW api.upcoming_bills IS 'Bills still to pay, soonest first: ORDER BY due_date.';
+WHERE b.status = 'upcoming' AND b.due_date >= current_date;
+COMMENT ON VIEW api.upcoming_bills IS 'Bills still to pay and not yet past due (those are in api.overdue_bills), '
+'soonest first: ORDER BY due_date.';

@@ -37,10 +37,10 @@ REFERENCES = {
               AND extract(MONTH FROM t.txn_date) = b.month) AS s""",
     "overdue_bills": """
         SELECT user_id, id, biller_name, due_date, amount_due, currency, current_date - due_date
-        FROM bank.bills WHERE status = 'overdue'""",
+        FROM bank.bills WHERE status = 'overdue' OR (status = 'upcoming' AND due_date < current_date)""",
     "upcoming_bills": """
         SELECT user_id, id, biller_name, due_date, amount_due, currency, auto_pay, recurrence, due_date - current_date
-        FROM bank.bills WHERE status = 'upcoming'""",
+        FROM bank.bills WHERE status = 'upcoming' AND due_date >= current_date""",
     "unread_alerts": "SELECT user_id, id, type, message, created_at FROM bank.alerts WHERE is_read = FALSE",
     "recent_transactions": """
         SELECT t.user_id, t.id, t.txn_date, t.account_id, a.bank_name, a.masked_account, t.description, t.merchant,
