@@ -1,5 +1,5 @@
 -- A bill's status only moves forward (upcoming -> paid or overdue, overdue -> paid); paying it
--- records when; a recurring bill's series starts at its first due date.
+-- records when (an application cannot set paid_at); a recurring bill's series starts at its first due date.
 CREATE OR REPLACE FUNCTION bank.tg_bills__check_status()
 RETURNS trigger
 LANGUAGE plpgsql
@@ -13,8 +13,13 @@ BEGIN
                 ERRCODE = 'BKBL1',
                 HINT = 'A bill goes from upcoming to paid or overdue, and from overdue to paid.';
     END IF;
-    IF NEW.status = 'paid' AND (TG_OP = 'INSERT' OR OLD.status <> 'paid') THEN
-        NEW.paid_at := coalesce(NEW.paid_at, now());
+    -- paid_at is derived, whatever the writer sends: when the bill became paid, else NULL.
+    IF NEW.status <> 'paid' THEN
+        NEW.paid_at := NULL;
+    ELSIF TG_OP = 'UPDATE' AND OLD.status = 'paid' THEN
+        NEW.paid_at := OLD.paid_at;
+    ELSE
+        NEW.paid_at := now();
     END IF;
     IF TG_OP = 'INSERT' AND NEW.recurrence IS NOT NULL THEN
         NEW.series_start := coalesce(NEW.series_start, NEW.due_date);

@@ -1,5 +1,7 @@
 -- Before a transaction is written: categorize it by the user's rules (on insert, when no category
--- was given), remember a category set by hand, and convert the amount into the user's base currency.
+-- was given), remember a category set by hand, store the amount at its currency's scale, and
+-- convert it into the user's base currency. fx_rate, base_amount, category_rule_id and
+-- is_categorized are derived here whatever the writer sends: an application cannot set them.
 CREATE OR REPLACE FUNCTION bank.tg_transactions__prepare()
 RETURNS trigger
 LANGUAGE plpgsql
@@ -9,50 +11,83 @@ DECLARE
     v_rule record;
     v_base_currency text;
     v_minor_unit smallint;
+    v_base_minor_unit smallint;
 BEGIN
-    IF TG_OP = 'UPDATE'
-        AND NEW.category IS DISTINCT FROM OLD.category
-        AND NEW.category_rule_id IS NOT DISTINCT FROM OLD.category_rule_id THEN
-        -- Changed by hand: no rule set it, so no rule will ever overwrite it.
-        NEW.category_rule_id := NULL;
-    ELSIF TG_OP = 'INSERT' AND NEW.category IS NULL THEN
+    IF TG_OP = 'INSERT' AND NEW.category IS NULL THEN
         SELECT m.id, m.category INTO v_rule
         FROM bank.matching_rule(NEW.user_id, NEW.description, NEW.merchant) AS m;
         IF FOUND THEN
             NEW.category := v_rule.category;
             NEW.category_rule_id := v_rule.id;
+        ELSE
+            NEW.category_rule_id := NULL;
         END IF;
+    ELSIF NEW.category_rule_id IS NOT NULL
+        AND (TG_OP = 'INSERT' OR NEW.category_rule_id IS DISTINCT FROM OLD.category_rule_id) THEN
+        -- A rule id is provenance: kept only when it is the rule that categorizes this row into
+        -- this category (bank.apply_category_rules writes exactly that; so does a row an UPDATE
+        -- moves to another month's partition, which arrives here as an INSERT).
+        IF NOT EXISTS (
+            SELECT FROM bank.matching_rule(NEW.user_id, NEW.description, NEW.merchant) AS m
+            WHERE m.id = NEW.category_rule_id AND m.category = NEW.category
+        ) THEN
+            NEW.category_rule_id := CASE
+                WHEN TG_OP = 'UPDATE' AND NEW.category IS NOT DISTINCT FROM OLD.category THEN OLD.category_rule_id
+            END;
+        END IF;
+    ELSIF TG_OP = 'UPDATE' AND NEW.category IS DISTINCT FROM OLD.category THEN
+        -- Changed by hand: no rule set it, so no rule will ever overwrite it.
+        NEW.category_rule_id := NULL;
     END IF;
     NEW.is_categorized := NEW.category IS NOT NULL;
 
     IF TG_OP = 'INSERT'
         OR (NEW.amount, NEW.currency, NEW.txn_date, NEW.user_id)
-        IS DISTINCT FROM (OLD.amount, OLD.currency, OLD.txn_date, OLD.user_id) THEN
-        -- Two cheap lookups rather than one join: most rows are in the user's base currency and
-        -- need neither the minor unit nor a rate (a bulk import runs this once per row).
-        SELECT u.base_currency INTO v_base_currency FROM bank.users AS u WHERE u.id = NEW.user_id;
-        IF v_base_currency IS NOT NULL AND NEW.currency <> v_base_currency THEN
-            SELECT c.minor_unit INTO v_minor_unit
-            FROM bank.currencies AS c
-            WHERE c.code = v_base_currency AND EXISTS (SELECT FROM bank.currencies AS t WHERE t.code = NEW.currency);
-        END IF;
-        -- An unknown user or currency is left to its foreign key, which names itself.
-        IF v_minor_unit IS NULL THEN
+        IS DISTINCT FROM (OLD.amount, OLD.currency, OLD.txn_date, OLD.user_id)
+        OR scale(NEW.amount) <> scale(OLD.amount) THEN
+        -- Unknown (or, under row-level security, another) user or an unknown currency finds nothing:
+        -- left to the foreign keys and the policy, which name themselves.
+        SELECT u.base_currency, c.minor_unit INTO v_base_currency, v_minor_unit
+        FROM bank.users AS u
+        CROSS JOIN bank.currencies AS c
+        WHERE u.id = NEW.user_id AND c.code = NEW.currency;
+        NEW.amount := bank.at_currency_scale(NEW.amount, v_minor_unit, NEW.currency, 'transactions', 'amount');
+        IF v_base_currency IS NULL OR NEW.currency = v_base_currency THEN
             NEW.fx_rate := 1;
             NEW.base_amount := NEW.amount;
         ELSE
+            -- Ownership before anything else: a write to an account that is not the user's fails on
+            -- its foreign key in every currency, never on a missing exchange rate first.
+            IF NOT EXISTS (SELECT FROM bank.accounts AS a WHERE a.user_id = NEW.user_id AND a.id = NEW.account_id) THEN
+                RAISE EXCEPTION 'insert or update on table "transactions" violates foreign key constraint "%"',
+                    'transactions_user_id_account_id_fkey'
+                    USING
+                        ERRCODE = 'foreign_key_violation',
+                        SCHEMA = 'bank',
+                        TABLE = 'transactions',
+                        CONSTRAINT = 'transactions_user_id_account_id_fkey',
+                        DETAIL = format(
+                            'Key (user_id, account_id)=(%s, %s) is not present in table "accounts".',
+                            NEW.user_id, NEW.account_id
+                        );
+            END IF;
+            SELECT c.minor_unit INTO v_base_minor_unit FROM bank.currencies AS c WHERE c.code = v_base_currency;
             NEW.fx_rate := bank.exchange_rate(NEW.currency, v_base_currency, NEW.txn_date);
-            NEW.base_amount := round(NEW.amount * NEW.fx_rate, v_minor_unit);
+            NEW.base_amount := round(NEW.amount * NEW.fx_rate, v_base_minor_unit);
         END IF;
+    ELSE
+        NEW.fx_rate := OLD.fx_rate;
+        NEW.base_amount := OLD.base_amount;
     END IF;
     RETURN NEW;
 END;
 $$;
 COMMENT ON FUNCTION bank.tg_transactions__prepare() IS
 'BEFORE INSERT OR UPDATE row trigger of bank.transactions: rule categorization on insert, hand-set categories, '
-'fx_rate and base_amount.';
+'amount at its currency''s scale, fx_rate and base_amount; derived columns are never taken from the writer.';
 
 -- A row moved to another month's partition is inserted there: this runs again, as an INSERT, and
--- changes nothing that was already decided (its category is set, its rate is that of its new date).
+-- keeps what was decided (its category and rule, when the rule still categorizes it so; its rate
+-- is that of its new date).
 CREATE OR REPLACE TRIGGER _200_prepare BEFORE INSERT OR UPDATE ON bank.transactions
 FOR EACH ROW EXECUTE FUNCTION bank.tg_transactions__prepare();

@@ -1,5 +1,6 @@
 -- Every derived total compared with the raw rows it follows from: monthly totals and budgets with
--- the transactions, reward balances with their ledger. No rows means no drift.
+-- the transactions, reward balances with their ledger. No rows means no drift. A total that is
+-- NaN or infinite is drift even when the raw rows say the same (NaN = NaN is true in PostgreSQL).
 CREATE OR REPLACE FUNCTION bank.verify_totals(p_user_id bigint DEFAULT NULL)
 RETURNS TABLE (subject text, user_id bigint, detail text, expected numeric, actual numeric)
 LANGUAGE sql
@@ -25,10 +26,10 @@ AS $$
         FULL JOIN kept AS k ON (e.user_id, e.month, e.category) = (k.user_id, k.month, k.category)
     )
     SELECT 'monthly_totals.spending', c.user_id, c.detail, c.e_spending, c.k_spending
-    FROM compared AS c WHERE c.e_spending <> c.k_spending
+    FROM compared AS c WHERE c.e_spending <> c.k_spending OR c.k_spending IN ('NaN', 'Infinity', '-Infinity')
     UNION ALL
     SELECT 'monthly_totals.income', c.user_id, c.detail, c.e_income, c.k_income
-    FROM compared AS c WHERE c.e_income <> c.k_income
+    FROM compared AS c WHERE c.e_income <> c.k_income OR c.k_income IN ('NaN', 'Infinity', '-Infinity')
     UNION ALL
     SELECT 'monthly_totals.txn_count', c.user_id, c.detail, c.e_count, c.k_count
     FROM compared AS c WHERE c.e_count <> c.k_count
@@ -39,7 +40,8 @@ AS $$
     FROM bank.budgets AS b
     LEFT JOIN bank.monthly_totals AS m
         ON (m.user_id, m.month, m.category) = (b.user_id, make_date(b.year, b.month, 1), b.category)
-    WHERE (p_user_id IS NULL OR b.user_id = p_user_id) AND b.spent_amount <> coalesce(m.spending, 0)
+    WHERE (p_user_id IS NULL OR b.user_id = p_user_id)
+        AND (b.spent_amount <> coalesce(m.spending, 0) OR b.spent_amount IN ('NaN', 'Infinity', '-Infinity'))
     UNION ALL
     SELECT 'rewards.points_balance', r.user_id, format('reward %s: %s', r.id, r.program_name), l.points, r.points_balance
     FROM bank.rewards AS r

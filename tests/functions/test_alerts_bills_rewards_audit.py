@@ -54,7 +54,7 @@ def test_a_budget_created_over_its_limit_alerts_at_once(conn: psycopg.Connection
     add_txn(conn, user["checking"], "75.50", category="Entertainment")
     insert(conn, "budgets", user_id=user["id"], year=2025, month=3, category="Entertainment", limit_amount="50")
     assert alerts(conn) == [
-        ("budget_exceeded", "Entertainment budget for 2025-03 exceeded: spent 75.50 USD of 50 USD (151%)")
+        ("budget_exceeded", "Entertainment budget for 2025-03 exceeded: spent 75.50 USD of 50.00 USD (151%)")
     ]
 
 

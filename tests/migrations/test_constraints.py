@@ -44,6 +44,12 @@ def raw(override: Callable) -> Callable:
     return override
 
 
+def without(trigger: str, override: Callable) -> Callable:
+    """A case for a column one trigger derives, with that trigger off and the foreign keys' on."""
+    override.without = trigger
+    return override
+
+
 # (constraint, table, override, SQLSTATE)
 CASES: list[tuple[str, str, Callable, str]] = [
     ("currencies_pkey", "currencies", existing("currencies"), UNIQUE),
@@ -55,6 +61,8 @@ CASES: list[tuple[str, str, Callable, str]] = [
     ("exchange_rates_quote_currency_fkey", "exchange_rates", const(quote_currency="XXX"), FK),
     ("exchange_rates_check", "exchange_rates", const(quote_currency="USD"), CHECK),
     ("exchange_rates_rate_check", "exchange_rates", const(rate="0"), CHECK),
+    ("exchange_rates_rate_finite_check", "exchange_rates", const(rate="NaN"), CHECK),
+    ("exchange_rates_rate_finite_check", "exchange_rates", const(rate="Infinity"), CHECK),
     ("category_master_pkey", "category_master", existing("category_master"), UNIQUE),
     ("category_master_name_key", "category_master", const(name="Groceries"), UNIQUE),
     ("category_master_name_check", "category_master", const(name=""), CHECK),
@@ -65,6 +73,7 @@ CASES: list[tuple[str, str, Callable, str]] = [
     ("users_email_key", "users", const(email="ALICE@Example.COM"), UNIQUE),
     ("users_base_currency_fkey", "users", const(base_currency="XXX"), FK),
     ("users_name_check", "users", const(name="   "), CHECK),
+    ("users_name_visible_check", "users", const(name="\u3000"), CHECK),
     ("users_email_check", "users", const(email="alice.example.com"), CHECK),
     # No plaintext can be stored: only a bcrypt hash fits.
     ("users_password_check", "users", const(password="correct horse battery staple"), CHECK),
@@ -76,6 +85,11 @@ CASES: list[tuple[str, str, Callable, str]] = [
     ("accounts_bank_name_check", "accounts", const(bank_name=""), CHECK),
     ("accounts_masked_account_check", "accounts", const(masked_account="4111111111111111"), CHECK),
     ("accounts_balance_scale_check", "accounts", const(balance="10.001"), CHECK),
+    ("accounts_low_balance_threshold_scale_check", "accounts", const(low_balance_threshold="5.001"), CHECK),
+    ("accounts_balance_finite_check", "accounts", const(balance="NaN"), CHECK),
+    ("accounts_balance_finite_check", "accounts", const(balance="-Infinity"), CHECK),
+    ("accounts_low_balance_threshold_finite_check", "accounts", const(low_balance_threshold="Infinity"), CHECK),
+    ("accounts_bank_name_visible_check", "accounts", const(bank_name="\u00a0"), CHECK),
     ("transactions_pkey", "transactions", existing("transactions"), UNIQUE),
     ("transactions_account_id_external_id_key", "transactions", const(external_id="ext-1"), UNIQUE),
     # A's transaction on B's account.
@@ -91,13 +105,25 @@ CASES: list[tuple[str, str, Callable, str]] = [
     ("transactions_amount_scale_check", "transactions",
      lambda w, c: {"account_id": w.a_jpy["id"], "currency": "JPY", "amount": "1.5"}, CHECK),
     ("transactions_fx_rate_check", "transactions", raw(const(fx_rate="0", base_amount="0")), CHECK),
+    # Money is finite: NaN > 0 and Infinity > 0 are true, so the positive checks alone let them in.
+    ("transactions_amount_finite_check", "transactions", const(amount="NaN"), CHECK),
+    ("transactions_amount_finite_check", "transactions", const(amount="Infinity"), CHECK),
+    ("transactions_amount_check", "transactions", const(amount="-Infinity"), CHECK),
+    ("transactions_fx_rate_finite_check", "transactions", raw(const(fx_rate="Infinity", base_amount="1")), CHECK),
+    ("transactions_base_amount_finite_check", "transactions", raw(const(fx_rate="1", base_amount="NaN")), CHECK),
+    # Text with no visible character: a tab, a no-break space and a zero-width space.
+    ("transactions_description_visible_check", "transactions", const(description="\t"), CHECK),
+    ("transactions_description_visible_check", "transactions", const(description="\u00a0\u200b"), CHECK),
     ("transactions_transfer_id_check", "transactions", const(kind="transfer"), CHECK),
     ("transactions_transfer_id_check", "transactions", const(transfer_id=1), CHECK),
-    ("transactions_user_id_category_rule_id_fkey", "transactions", const(category_rule_id=999_999_999), FK),
+    # category_rule_id is derived by the prepare trigger (an application's value is not kept).
+    ("transactions_user_id_category_rule_id_fkey", "transactions", without("_200_prepare", const(category_rule_id=999_999_999, fx_rate="1", base_amount="1")), FK),
     ("monthly_totals_pkey", "monthly_totals", existing("monthly_totals"), UNIQUE),
     ("monthly_totals_user_id_fkey", "monthly_totals", const(user_id=999_999_999), FK),
     ("monthly_totals_category_fkey", "monthly_totals", const(category="Nonexistent"), FK),
     ("monthly_totals_month_check", "monthly_totals", const(month="2025-04-15"), CHECK),
+    ("monthly_totals_spending_finite_check", "monthly_totals", const(spending="NaN"), CHECK),
+    ("monthly_totals_income_finite_check", "monthly_totals", const(income="-Infinity"), CHECK),
     ("budgets_pkey", "budgets", existing("budgets"), UNIQUE),
     ("budgets_user_id_year_month_category_key", "budgets", const(month=3, year=2025), UNIQUE),
     ("budgets_user_id_fkey", "budgets", const(user_id=999_999_999), FK),
@@ -106,6 +132,10 @@ CASES: list[tuple[str, str, Callable, str]] = [
     ("budgets_month_check", "budgets", const(month=0), CHECK),
     ("budgets_year_check", "budgets", const(year=1999), CHECK),
     ("budgets_limit_amount_check", "budgets", const(limit_amount="0"), CHECK),
+    ("budgets_limit_amount_scale_check", "budgets", const(limit_amount="100.005"), CHECK),
+    ("budgets_limit_amount_finite_check", "budgets", const(limit_amount="Infinity"), CHECK),
+    ("budgets_limit_amount_finite_check", "budgets", const(limit_amount="NaN"), CHECK),
+    ("budgets_spent_amount_finite_check", "budgets", raw(const(spent_amount="NaN")), CHECK),
     ("budgets_spent_amount_check", "budgets", raw(const(spent_amount="-1")), CHECK),
     ("budgets_warning_percent_check", "budgets", const(warning_percent=0), CHECK),
     ("category_rules_pkey", "category_rules", existing("category_rules"), UNIQUE),
@@ -122,13 +152,18 @@ CASES: list[tuple[str, str, Callable, str]] = [
     ("bills_biller_name_check", "bills", const(biller_name=""), CHECK),
     ("bills_amount_due_check", "bills", const(amount_due="-80.00"), CHECK),
     ("bills_amount_due_scale_check", "bills", const(amount_due="80.001"), CHECK),
-    ("bills_paid_at_check", "bills", const(paid_at="2025-03-01 10:00+00"), CHECK),
+    ("bills_amount_due_finite_check", "bills", const(amount_due="Infinity"), CHECK),
+    ("bills_amount_due_finite_check", "bills", const(amount_due="NaN"), CHECK),
+    ("bills_biller_name_visible_check", "bills", const(biller_name="\u200b"), CHECK),
+    # paid_at is derived by a trigger: NULL until the bill is paid.
+    ("bills_paid_at_check", "bills", raw(const(paid_at="2025-03-01 10:00+00")), CHECK),
     ("bills_recurrence_check", "bills", const(series_start="2025-03-20"), CHECK),
     ("bills_occurrence_check", "bills", const(occurrence=-1), CHECK),
     ("rewards_pkey", "rewards", existing("rewards"), UNIQUE),
     ("rewards_user_id_program_name_key", "rewards", const(program_name="Demo Miles"), UNIQUE),
     ("rewards_user_id_fkey", "rewards", const(user_id=999_999_999), FK),
     ("rewards_program_name_check", "rewards", const(program_name=""), CHECK),
+    ("rewards_program_name_visible_check", "rewards", const(program_name="\t\n"), CHECK),
     ("rewards_points_balance_check", "rewards", const(points_balance=-1), CHECK),
     ("reward_entries_pkey", "reward_entries", existing("reward_entries"), UNIQUE),
     ("reward_entries_user_id_reward_id_fkey", "reward_entries", lambda w, c: {"user_id": w.b["id"]}, FK),
@@ -139,6 +174,7 @@ CASES: list[tuple[str, str, Callable, str]] = [
      lambda w, c: {"subject_id": w.a_usd["id"], "period": "2025-03-01"}, UNIQUE),
     ("alerts_user_id_fkey", "alerts", const(user_id=999_999_999), FK),
     ("alerts_message_check", "alerts", const(message=""), CHECK),
+    ("alerts_message_visible_check", "alerts", const(message="\ufeff"), CHECK),
     ("admin_logs_pkey", "admin_logs", existing("admin_logs"), UNIQUE),
     ("admin_logs_admin_id_fkey", "admin_logs", const(admin_id=999_999_999), FK),
     ("admin_logs_action_check", "admin_logs", const(action="Verified User; DROP TABLE"), CHECK),
@@ -159,6 +195,8 @@ def test_constraint_rejects_and_writes_nothing(
     with pytest.raises(psycopg.Error) as failure, conn.transaction():
         if getattr(override, "raw", False):
             conn.execute("SET LOCAL session_replication_role = replica")
+        if trigger := getattr(override, "without", None):
+            conn.execute(f"ALTER TABLE bank.{table} DISABLE TRIGGER {trigger}")
         insert(conn, table, **row)
     # A duplicate key in a partitioned table is found by the partition's index, named after the
     # parent's by bank.create_transaction_partitions (the world's transactions are of March 2025).
@@ -175,17 +213,41 @@ def test_the_valid_row_of_each_case_is_accepted(conn: psycopg.Connection, world:
     assert count(conn, table) == before + 1
 
 
-def test_amounts_exact_to_their_currency_are_kept_exactly(conn: psycopg.Connection, world: World) -> None:
+def test_amounts_exact_to_their_currency_are_stored_at_its_scale(conn: psycopg.Connection, world: World) -> None:
     insert(conn, "currencies", code="ZZZ", numeric_code="999", name="Three decimals", minor_unit=3)
     insert(conn, "exchange_rates", base_currency="ZZZ", quote_currency="USD", rate_date="2025-01-01", rate="2")
     row = {**world.rows()["transactions"], "external_id": None}
-    kept = [
-        insert(conn, "transactions", **{**row, "amount": "1.50"})["amount"],
-        insert(conn, "transactions", **{**row, "amount": "1234567890123.99"})["amount"],
-        insert(conn, "transactions", **{**row, "account_id": world.a_jpy["id"], "currency": "JPY", "amount": "1500.00"})["amount"],
-        insert(conn, "transactions", **{**row, "currency": "ZZZ", "amount": "1.005"})["amount"],
+    stored = [
+        insert(conn, "transactions", **{**row, "amount": amount, **extra})["amount"]
+        for amount, extra in [
+            ("1.50", {}),
+            ("1.5", {}),
+            ("1.50000", {}),
+            ("1234567890123.99", {}),
+            ("1500.00", {"account_id": world.a_jpy["id"], "currency": "JPY"}),
+            ("1.005", {"currency": "ZZZ"}),
+            ("7", {"currency": "ZZZ"}),
+        ]
     ]
-    assert [str(k) for k in kept] == ["1.50", "1234567890123.99", "1500.00", "1.005"]
+    assert [str(k) for k in stored] == ["1.50", "1.50", "1.50", "1234567890123.99", "1500", "1.005", "7.000"]
+    # An UPDATE to the same number with other zeros is stored at the scale too.
+    conn.execute("UPDATE bank.transactions SET amount = 2.50000 WHERE user_id = %s AND currency = 'USD'", (world.a["id"],))
+    assert {str(a) for (a,) in conn.execute(
+        "SELECT base_amount FROM bank.transactions WHERE user_id = %s AND currency = 'USD'", (world.a["id"],)
+    )} == {"2.50"}
+
+
+@pytest.mark.parametrize(("table", "column", "given", "stored"), [
+    ("accounts", "balance", "10.5", "10.50"),
+    ("accounts", "low_balance_threshold", "5.00000", "5.00"),
+    ("bills", "amount_due", "80", "80.00"),
+    ("budgets", "limit_amount", "300.0000", "300.00"),
+])
+def test_money_of_every_table_is_stored_at_its_currencys_scale(
+    conn: psycopg.Connection, world: World, table: str, column: str, given: str, stored: str
+) -> None:
+    row = insert(conn, table, **{**world.rows()[table], column: given})
+    assert str(row[column]) == stored
 
 
 def test_a_scale_violation_names_the_value_and_the_currency(conn: psycopg.Connection, world: World) -> None:
@@ -195,10 +257,12 @@ def test_a_scale_violation_names_the_value_and_the_currency(conn: psycopg.Connec
     assert failure.value.diag.message_primary == "transactions.amount 1.5 has more decimals than JPY allows (0)"
 
 
-@pytest.mark.parametrize(("table", "column"), [("accounts", "balance"), ("transactions", "amount"), ("bills", "amount_due")])
+@pytest.mark.parametrize(("table", "column"), [
+    ("accounts", "balance"), ("transactions", "amount"), ("bills", "amount_due"), ("budgets", "limit_amount"),
+])
 def test_an_update_is_checked_like_an_insert(conn: psycopg.Connection, world: World, table: str, column: str) -> None:
-    if table == "bills":
-        insert(conn, "bills", **world.rows()["bills"])
+    if table in ("bills", "budgets"):
+        insert(conn, table, **world.rows()[table])
     amounts = f"SELECT array_agg({column}::text ORDER BY id) FROM bank.{table} WHERE user_id = %s"
     before = conn.execute(amounts, (world.a["id"],)).fetchone()[0]
     with pytest.raises(psycopg.errors.CheckViolation) as failure, conn.transaction():
@@ -208,14 +272,14 @@ def test_an_update_is_checked_like_an_insert(conn: psycopg.Connection, world: Wo
     assert conn.execute(amounts, (world.a["id"],)).fetchone()[0] == before
 
 
-def test_a_table_the_scale_check_does_not_know_is_refused_by_name(conn: psycopg.Connection) -> None:
-    # Its queries are static, one per known table: a new money table must be added to the template.
+def test_a_table_the_scale_trigger_does_not_know_is_refused_by_name(conn: psycopg.Connection) -> None:
+    # It has a branch per known table: a new money table must be added to it.
     conn.execute("CREATE TABLE bank.fees (amount numeric NOT NULL, currency text NOT NULL)")
-    conn.execute("CREATE TRIGGER check_scale AFTER INSERT ON bank.fees REFERENCING NEW TABLE AS new_rows"
-                 " FOR EACH STATEMENT EXECUTE FUNCTION bank.tg__check_money_scale()")
+    conn.execute("CREATE TRIGGER money_at_scale BEFORE INSERT ON bank.fees"
+                 " FOR EACH ROW EXECUTE FUNCTION bank.tg__money_at_scale()")
     with pytest.raises(psycopg.errors.InvalidParameterValue) as failure, conn.transaction():
         conn.execute("INSERT INTO bank.fees VALUES (1.00, 'USD')")
-    assert failure.value.diag.message_primary == "bank.tg__check_money_scale() has no money column for bank.fees"
+    assert failure.value.diag.message_primary == "bank.tg__money_at_scale() has no money column for bank.fees"
     assert count(conn, "fees") == 0
 
 

@@ -1,0 +1,1 @@
+-- Undo V008: nothing. Validating a constraint changes no definition; V007's rollback drops them.
