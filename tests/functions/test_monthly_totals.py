@@ -270,7 +270,7 @@ def test_a_hundred_thousand_row_insert_leaves_totals_exact(db: str) -> None:
 
 
 def test_eight_concurrent_writers_on_one_user_category_and_month_stay_exact(db: str) -> None:
-    """Each write is its own transaction, as an application's usually is (see README: Concurrency)."""
+    """Each write is its own transaction, as an application's usually is (see docs/stored-logic.md: Concurrency)."""
     with psycopg.connect(db, autocommit=True) as conn:
         user = make_user(conn, "busy@example.com")
         account = make_account(conn, user["id"])

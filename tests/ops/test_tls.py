@@ -1,4 +1,4 @@
-"""The README's production rule: application roles connect over TLS only (hostssl), never without."""
+"""docs/operations.md's production rule: application roles connect over TLS only (hostssl), never without."""
 
 from __future__ import annotations
 
