@@ -101,7 +101,7 @@ def cmd_up(project: Project, args: argparse.Namespace) -> int:
         with psycopg.connect(target.conninfo, autocommit=True) as conn:
             conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements SCHEMA public")
     print("Seeding lookups" + ("" if args.no_demo else " and demo data") + ":")
-    seed.seed(project, target.conninfo, demo=not args.no_demo)
+    seed.seed(project, target.conninfo, demo=not args.no_demo, replace_demo=args.replace_demo)
     print(_connection_help(project, target))
     return 0
 
@@ -198,7 +198,11 @@ def cmd_seed(project: Project, args: argparse.Namespace) -> int:
     if args.users and not args.demo:
         print("bankdb: --users generates demo data: give --demo too", file=sys.stderr)
         return 1
-    seed.seed(project, target.conninfo, demo=args.demo and not args.users)
+    if args.users and args.replace_demo:
+        print("bankdb: --replace-demo reloads the small demo set, --users generates users instead: give one",
+              file=sys.stderr)
+        return 1
+    seed.seed(project, target.conninfo, demo=args.demo and not args.users, replace_demo=args.replace_demo)
     if args.users:
         generate.generate(target.conninfo, args.users, args.seed, args.heavy_users)
     return 0
@@ -318,6 +322,13 @@ def _at_least_one(text: str) -> int:
     return number
 
 
+REPLACE_DEMO_HELP = (
+    "delete the demo users (e-mail @demo.bankdb.test) and everything they own (accounts, transactions, rules, "
+    "budgets, bills, rewards, alerts: whatever anyone added to them too), then load the demo set again with new "
+    "ids; prints how many rows of each table it deleted"
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="bankdb",
@@ -346,9 +357,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("up", cmd_up, "start the embedded server if needed, migrate, seed lookups and demo data",
             "Bring up a ready database: the embedded server (unless DATABASE_URL or PG* is set), every migration "
-            "and repeatable script, the lookups (currencies, categories) and a small demo data set. "
-            "Prints how to connect.")
-    p.add_argument("--no-demo", action="store_true", help="load only the lookups, no demo users")
+            "and repeatable script, the lookups (currencies, categories) and a small demo data set. Running it "
+            "again keeps the data: the demo users are loaded only when none is there. Prints how to connect.")
+    demo = p.add_mutually_exclusive_group()
+    demo.add_argument("--no-demo", action="store_true", help="load only the lookups, no demo users")
+    demo.add_argument("--replace-demo", action="store_true", help=REPLACE_DEMO_HELP)
     add_session_options(p)
 
     p = add("migrate", cmd_migrate, "apply pending migrations, then the changed functions/, views/ and security/",
@@ -379,9 +392,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_session_options(p)
 
     p = add("seed", cmd_seed, "load the lookups (currencies, categories); --demo adds demo users",
-            "Load the lookup data (ISO 4217 currencies, the categories) as idempotent upserts. With --demo, "
-            "replace the demo users (@demo.bankdb.test) and their accounts, transactions, budgets and bills.")
-    p.add_argument("--demo", action="store_true", help="also (re)load the small demo data set")
+            "Load the lookup data (ISO 4217 currencies, the categories) as idempotent upserts. With --demo, also "
+            "the demo users (@demo.bankdb.test) with their accounts, transactions, budgets and bills, when none "
+            "of them is there; demo users already there are kept with everything added to them.")
+    p.add_argument("--demo", action="store_true", help="also load the small demo data set, unless it is there")
+    p.add_argument("--replace-demo", action="store_true", help=REPLACE_DEMO_HELP)
     p.add_argument("--users", type=int, metavar="N",
                    help="with --demo: generate N realistic users instead (about 100 transactions each, 24 months); "
                         "for a database nobody else writes to meanwhile")

@@ -8,6 +8,8 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
 
 import psycopg
 import pytest
@@ -16,6 +18,7 @@ from bankdb import migrator
 from bankdb.settings import LIBPQ_VARIABLES, Project
 
 from ..conftest import PROJECT
+from ..helpers import insert
 
 COMMANDS = ["up", "migrate", "status", "plan", "rollback", "seed", "resolve", "backup", "restore", "maintain",
             "doctor", "server", "psql"]
@@ -311,3 +314,56 @@ def test_status_always_lists_what_is_pending(server, db: str, project_copy: Proj
     assert lines[1].startswith("migrations: 6 applied, 1 pending; newest V006_monitoring, applied ")
     assert lines[2] == "  pending  V999_more"
     assert not any(line.startswith("  applied") for line in lines)
+
+
+# -- up and seed keep the demo data -------------------------------------------------------------
+
+
+def test_up_again_keeps_the_demo_users_and_what_was_added_to_them(server, empty_db: str) -> None:
+    url = database_url(server, empty_db)
+    assert bankdb("up", url=url).returncode == 0
+    with psycopg.connect(empty_db) as conn:
+        ada = conn.execute("SELECT id FROM bank.users WHERE email = 'ada@demo.bankdb.test'").fetchone()[0]
+        conn.execute("SELECT api.set_user(%s)", (ada,))
+        account = conn.execute(
+            "SELECT id FROM bank.accounts WHERE user_id = %s AND account_type = 'checking'", (ada,)
+        ).fetchone()[0]
+        rule = insert(conn, "category_rules", user_id=ada, category="Groceries", keyword_pattern="corner shop")["id"]
+        txn = insert(conn, "transactions", user_id=ada, account_id=account, amount="12.34", currency="USD",
+                     txn_type="debit", txn_date=date.today(), description="Corner shop")["id"]
+        before = conn.execute("SELECT array_agg(id ORDER BY id) FROM bank.users").fetchone()[0]
+
+    again = bankdb("up", url=url)
+    assert again.returncode == 0, again.stderr
+    assert ("  seeds/demo.sql: kept the 3 demo users already here, and all they own "
+            "(--replace-demo deletes and reloads them)") in again.stdout.splitlines()
+    seed_again = bankdb("seed", "--demo", url=url)
+    assert (seed_again.returncode, seed_again.stdout.splitlines()[-1]) == (
+        0, "  seeds/demo.sql: kept the 3 demo users already here, and all they own "
+           "(--replace-demo deletes and reloads them)")
+    with psycopg.connect(empty_db) as conn:
+        assert conn.execute("SELECT array_agg(id ORDER BY id) FROM bank.users").fetchone()[0] == before
+        assert conn.execute("SELECT user_id FROM bank.category_rules WHERE id = %s", (rule,)).fetchone() == (ada,)
+        assert conn.execute("SELECT amount FROM bank.transactions WHERE id = %s", (txn,)).fetchone() == (
+            Decimal("12.34"),)
+        totals = conn.execute("SELECT count(*) FROM bank.monthly_totals").fetchone()[0]  # only demo users here
+
+    replaced = bankdb("seed", "--replace-demo", url=url)
+    assert replaced.returncode == 0, replaced.stderr
+    deleted = [line for line in replaced.stdout.splitlines() if line.startswith("  deleted ")]
+    assert deleted == [
+        "  deleted the demo users and everything they owned: 3 users, 6 accounts, 12 bills, 9 budgets, "
+        f"1 category_rules, {totals} monthly_totals, 6 reward_entries, 3 rewards, 170 transactions"
+    ]
+    with psycopg.connect(empty_db) as conn:
+        after = conn.execute("SELECT array_agg(id ORDER BY id) FROM bank.users").fetchone()[0]
+        assert len(after) == 3 and not set(after) & set(before)
+        assert conn.execute("SELECT count(*) FROM bank.category_rules").fetchone()[0] == 0
+
+
+def test_up_refuses_no_demo_with_replace_demo(server, db: str) -> None:
+    result = bankdb("up", "--no-demo", "--replace-demo", url=database_url(server, db))
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1] == (
+        "bankdb up: error: argument --replace-demo: not allowed with argument --no-demo"
+    )
