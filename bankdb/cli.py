@@ -397,7 +397,7 @@ def build_parser() -> argparse.ArgumentParser:
             "of them is there; demo users already there are kept with everything added to them.")
     p.add_argument("--demo", action="store_true", help="also load the small demo data set, unless it is there")
     p.add_argument("--replace-demo", action="store_true", help=REPLACE_DEMO_HELP)
-    p.add_argument("--users", type=int, metavar="N",
+    p.add_argument("--users", type=_at_least_one, metavar="N",
                    help="with --demo: generate N realistic users instead (about 100 transactions each, 24 months); "
                         "for a database nobody else writes to meanwhile")
     p.add_argument("--seed", type=int, default=1, help="the generator's seed: the same seed gives the same data")
@@ -426,7 +426,7 @@ def build_parser() -> argparse.ArgumentParser:
             "difference. A non-empty database is only replaced with --force.")
     p.add_argument("backup", help="the backup folder (bankdb-<database>-<time>)")
     p.add_argument("--database", required=True, help="the database to restore into (created if missing)")
-    p.add_argument("--jobs", type=int, default=2, help="parallel pg_restore jobs (default 2)")
+    p.add_argument("--jobs", type=_at_least_one, default=2, help="parallel pg_restore jobs (default 2)")
     p.add_argument("--key-file", metavar="FILE", help="the key the backup was encrypted with")
     p.add_argument("--force", action="store_true", help="drop and replace a non-empty --database")
     p.add_argument("--with-roles", action="store_true", help="first create the roles the cluster lacks")
@@ -459,7 +459,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("psql", cmd_psql, "run psql on the target database, with any psql arguments",
             "Run psql connected to the target database. Every argument after `psql` goes to psql as it is, e.g. "
             "`bankdb psql -c 'SELECT 1' -At`; one leading `--` is dropped, so `bankdb psql -- --help` shows psql's "
-            "own help. psql's exit status is bankdb's.")
+            "own help (`-h` or `--help` alone is this help; `-h HOST` goes to psql). psql's exit status is bankdb's.")
     p.add_argument("psql_args", nargs="*", metavar="PSQL_ARGUMENT", help="passed to psql unchanged")
     return parser
 
