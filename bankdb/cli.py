@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict
 
 from bankdb import backup, doctor, generate, migrator, retention, seed
 from bankdb.server import ServerError, pg_bin
@@ -20,7 +22,47 @@ which database:
   PGHOST, PGDATABASE...  the libpq variables, when DATABASE_URL is not set
   (neither)              the embedded PostgreSQL under .bankdb/, started on first use, left running
   BANKDB_PROJECT_DIR     the SQL tree to use (default: this checkout)
+
+exit status:
+  0    done (status: up to date)
+  1    failed, with the reason on stderr (status: pending work; doctor: a check failed)
+  2    refused: drift or out-of-order migration files (status, migrate, rollback), or a usage error
+  130  interrupted (Ctrl-C); an unfinished transaction is rolled back
+  141  the output pipe closed before all output was written (e.g. `bankdb plan | head`)
 """
+
+BROKEN_PIPE = 141  # what a shell reports for a program killed by SIGPIPE: 128 + 13
+
+
+class UsageError(Exception):
+    """A setting or option bankdb cannot use; the message names it and its value."""
+
+
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split())
+
+
+def _masked(text: str, url: str) -> str:
+    """text, quoting url, with the URL's password hidden."""
+    password = re.search(r"//[^/@:]*:([^@/]+)@", url)
+    return text.replace(password[1], "***") if password else text
+
+
+def _check_url(target: Target) -> None:
+    """Refuse a DATABASE_URL libpq cannot read, naming it, before anything connects."""
+    if target.description != "DATABASE_URL":
+        return
+    try:
+        params = conninfo_to_dict(target.conninfo)
+    except psycopg.ProgrammingError as exc:
+        raise UsageError(_masked(
+            f"DATABASE_URL {target.conninfo!r} is not a connection URL ({_one_line(exc)}); "
+            "expected postgresql://USER@HOST:PORT/DATABASE", target.conninfo
+        )) from None
+    for port in (params.get("port") or "").split(","):
+        if port and not (port.isdigit() and 1 <= int(port) <= 65535):
+            raise UsageError(_masked(f"DATABASE_URL {target.conninfo!r}: port {port} is not a TCP port (1-65535)",
+                                     target.conninfo))
 
 
 def _session(args: argparse.Namespace) -> migrator.Session:
@@ -30,6 +72,7 @@ def _session(args: argparse.Namespace) -> migrator.Session:
 def _prepare(project: Project) -> Target:
     """Resolve the target; for the embedded server, start it and create its database if needed."""
     target = resolve_target(project)
+    _check_url(target)
     if target.embedded:
         server = project.embedded
         if server.start():
@@ -58,7 +101,7 @@ def cmd_up(project: Project, args: argparse.Namespace) -> int:
         with psycopg.connect(target.conninfo, autocommit=True) as conn:
             conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements SCHEMA public")
     print("Seeding lookups" + ("" if args.no_demo else " and demo data") + ":")
-    seed.seed(project, target.conninfo, demo=not args.no_demo)
+    seed.seed(project, target.conninfo, demo=not args.no_demo, replace_demo=args.replace_demo)
     print(_connection_help(project, target))
     return 0
 
@@ -73,26 +116,45 @@ def cmd_status(project: Project, args: argparse.Namespace) -> int:
     target = _prepare(project)
     state = migrator.status(project, target.conninfo)
     print(f"database: {target.description}")
+
+    def section(title: str, lines: list[tuple[str, str]], newest: str = "") -> None:
+        # Applied scripts are counted; the rest is always listed, applied ones too with --verbose.
+        counts: dict[str, int] = {}
+        for word, _ in lines:
+            counts[word.strip().lower()] = counts.get(word.strip().lower(), 0) + 1
+        summary = ", ".join(f"{n} {word}" for word, n in counts.items()) or "none"
+        print(f"{title}: {summary}{newest}")
+        for word, text in lines:
+            if args.verbose or word != "applied":
+                print(f"  {word:8} {text}")
+
     files = {s.id for s in state.versioned}
     pending = {s.id for s in state.pending}
     drift = {line.split(":", 1)[0]: line.split(": ", 1)[1] for line in state.drift + state.out_of_order}
-    print("migrations:")
+    migrations = []
     for script_id in sorted(files | {a.id for a in state.history.values() if a.kind == "versioned"}):
         if script_id in drift:
-            print(f"  DRIFT    {script_id}: {drift[script_id]}")
+            migrations.append(("DRIFT", f"{script_id}: {drift[script_id]}"))
         elif script_id in pending:
-            print(f"  pending  {script_id}")
+            migrations.append(("pending", script_id))
         else:
-            print(f"  applied  {script_id}  {state.history[script_id].applied_at:%Y-%m-%d %H:%M:%S%z}")
-    print("repeatable scripts:")
+            migrations.append(("applied", f"{script_id}  {state.history[script_id].applied_at:%Y-%m-%d %H:%M:%S%z}"))
+    applied = [s.id for s in state.versioned if s.id in state.history and s.id not in drift]
+    newest = (f"; newest {applied[-1]}, applied {state.history[applied[-1]].applied_at:%Y-%m-%d %H:%M:%S%z}"
+              if applied else "")
+    section("migrations", migrations, newest)
+
     due = {s.id for s in state.repeatables_due}
+    repeatables = []
     for script in state.repeatables:
         word = "pending" if script.id not in state.history else ("changed" if script.id in due else "applied")
         if word == "changed" and state.pending:
             word = "re-apply"
-        print(f"  {word:8} {script.id}")
+        repeatables.append((word, script.id))
     for script_id in state.repeatables_removed:
-        print(f"  removed  {script_id} (file gone; migrate forgets it, its objects stay)")
+        repeatables.append(("removed", f"{script_id} (file gone; migrate forgets it, its objects stay)"))
+    section("repeatable scripts", repeatables)
+
     verdict = {
         0: "up to date",
         1: "pending work: run `bankdb migrate` (`bankdb plan` shows the SQL)",
@@ -100,6 +162,13 @@ def cmd_status(project: Project, args: argparse.Namespace) -> int:
     }[state.exit_code]
     print(f"state: {verdict}")
     return state.exit_code
+
+
+def _write_lines(text: str) -> None:
+    # Line by line: a pipe whose reader has gone (`| head`) then fails at once with
+    # BrokenPipeError; one large write can be cut short without any error.
+    for line in text.splitlines(keepends=True):
+        sys.stdout.write(line)
 
 
 def cmd_plan(project: Project, args: argparse.Namespace) -> int:
@@ -110,7 +179,7 @@ def cmd_plan(project: Project, args: argparse.Namespace) -> int:
         for problem in state.drift + state.out_of_order:
             print(f"--   {problem}")
         return 2
-    sys.stdout.write(migrator.render_plan(units))
+    _write_lines(migrator.render_plan(units))
     return 0
 
 
@@ -119,7 +188,8 @@ def cmd_rollback(project: Project, args: argparse.Namespace) -> int:
     steps = None if (args.to or args.all) else args.steps
     if args.all:
         steps = 10**9
-    migrator.rollback(project, target.conninfo, steps=steps, to=args.to, session=_session(args), dry_run=args.dry_run)
+    migrator.rollback(project, target.conninfo, steps=steps, to=args.to, session=_session(args),
+                      out=lambda text: _write_lines(text + "\n"), dry_run=args.dry_run)
     return 0
 
 
@@ -128,7 +198,11 @@ def cmd_seed(project: Project, args: argparse.Namespace) -> int:
     if args.users and not args.demo:
         print("bankdb: --users generates demo data: give --demo too", file=sys.stderr)
         return 1
-    seed.seed(project, target.conninfo, demo=args.demo and not args.users)
+    if args.users and args.replace_demo:
+        print("bankdb: --replace-demo reloads the small demo set, --users generates users instead: give one",
+              file=sys.stderr)
+        return 1
+    seed.seed(project, target.conninfo, demo=args.demo and not args.users, replace_demo=args.replace_demo)
     if args.users:
         generate.generate(target.conninfo, args.users, args.seed, args.heavy_users)
     return 0
@@ -232,8 +306,27 @@ def cmd_psql(project: Project, args: argparse.Namespace) -> int:
     target = _prepare(project)
     psql = shutil.which("psql") or pg_bin("psql")
     conn = target.conninfo or ""
-    os.execv(psql, [psql, *( [conn] if conn else [] ), *args.psql_args])
+    sys.stdout.flush()  # what _prepare printed, before psql replaces this process
+    os.execv(psql, [psql, *([conn] if conn else []), *args.psql_args])
     return 0  # not reached
+
+
+def _at_least_one(text: str) -> int:
+    """An argparse type: a whole number, 1 or more (a count of 0 would make the command do nothing)."""
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, 1 or more, not {text!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {number}")
+    return number
+
+
+REPLACE_DEMO_HELP = (
+    "delete the demo users (e-mail @demo.bankdb.test) and everything they own (accounts, transactions, rules, "
+    "budgets, bills, rewards, alerts: whatever anyone added to them too), then load the demo set again with new "
+    "ids; prints how many rows of each table it deleted"
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -264,17 +357,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("up", cmd_up, "start the embedded server if needed, migrate, seed lookups and demo data",
             "Bring up a ready database: the embedded server (unless DATABASE_URL or PG* is set), every migration "
-            "and repeatable script, the lookups (currencies, categories) and a small demo data set. "
-            "Prints how to connect.")
-    p.add_argument("--no-demo", action="store_true", help="load only the lookups, no demo users")
+            "and repeatable script, the lookups (currencies, categories) and a small demo data set. Running it "
+            "again keeps the data: the demo users are loaded only when none is there. Prints how to connect.")
+    demo = p.add_mutually_exclusive_group()
+    demo.add_argument("--no-demo", action="store_true", help="load only the lookups, no demo users")
+    demo.add_argument("--replace-demo", action="store_true", help=REPLACE_DEMO_HELP)
     add_session_options(p)
 
-    p = add("migrate", cmd_migrate, "apply pending migrations, then changed functions/ and views/",
-            "Apply pending migrations in order, then the functions/ and views/ scripts that changed (all of them "
-            "after any migration), in one transaction with their bookkeeping. Refuses to run on drift.")
+    p = add("migrate", cmd_migrate, "apply pending migrations, then the changed functions/, views/ and security/",
+            "Apply pending migrations in order, then the repeatable scripts that changed, in this order: functions/ "
+            "(stored functions and their triggers), views/ (the api and monitor views) and security/ (grants and "
+            "row-level security policies); all of them after any migration. Everything runs in one transaction "
+            "with its bookkeeping, so a failure leaves nothing half-applied. Refuses to run on drift (exit 2). "
+            "`bankdb plan` prints the SQL first.")
     add_session_options(p)
 
-    add("status", cmd_status, "list applied, pending and drifted scripts; exit 0 up to date, 1 pending, 2 drift")
+    p = add("status", cmd_status, "summarise the database's state; exit 0 up to date, 1 pending work, 2 drift",
+            "Compare the migration files and repeatable scripts with the database's history: counts, the newest "
+            "applied migration, every script that is pending, changed or drifted, and a verdict. Exit 0 up to "
+            "date, 1 pending work, 2 drift. --verbose lists every script, applied ones too.")
+    p.add_argument("-v", "--verbose", action="store_true", help="list every script, with when each was applied")
     add("plan", cmd_plan, "print the SQL `bankdb migrate` would run, changing nothing")
 
     p = add("rollback", cmd_rollback, "roll back the newest migration(s) with their rollback files",
@@ -282,17 +384,20 @@ def build_parser() -> argparse.ArgumentParser:
             "The views of the schemas views/ manages are dropped first; the next migrate re-applies every "
             "repeatable script.")
     which = p.add_mutually_exclusive_group()
-    which.add_argument("--steps", type=int, default=1, metavar="N", help="how many migrations (default 1)")
+    which.add_argument("--steps", type=_at_least_one, default=1, metavar="N",
+                       help="how many migrations, 1 or more (default 1)")
     which.add_argument("--to", metavar="ID", help="roll back everything applied after migration ID")
     which.add_argument("--all", action="store_true", help="roll back every applied migration")
     p.add_argument("--dry-run", action="store_true", help="print the SQL, change nothing")
     add_session_options(p)
 
     p = add("seed", cmd_seed, "load the lookups (currencies, categories); --demo adds demo users",
-            "Load the lookup data (ISO 4217 currencies, the categories) as idempotent upserts. With --demo, "
-            "replace the demo users (@demo.bankdb.test) and their accounts, transactions, budgets and bills.")
-    p.add_argument("--demo", action="store_true", help="also (re)load the small demo data set")
-    p.add_argument("--users", type=int, metavar="N",
+            "Load the lookup data (ISO 4217 currencies, the categories) as idempotent upserts. With --demo, also "
+            "the demo users (@demo.bankdb.test) with their accounts, transactions, budgets and bills, when none "
+            "of them is there; demo users already there are kept with everything added to them.")
+    p.add_argument("--demo", action="store_true", help="also load the small demo data set, unless it is there")
+    p.add_argument("--replace-demo", action="store_true", help=REPLACE_DEMO_HELP)
+    p.add_argument("--users", type=_at_least_one, metavar="N",
                    help="with --demo: generate N realistic users instead (about 100 transactions each, 24 months); "
                         "for a database nobody else writes to meanwhile")
     p.add_argument("--seed", type=int, default=1, help="the generator's seed: the same seed gives the same data")
@@ -321,7 +426,7 @@ def build_parser() -> argparse.ArgumentParser:
             "difference. A non-empty database is only replaced with --force.")
     p.add_argument("backup", help="the backup folder (bankdb-<database>-<time>)")
     p.add_argument("--database", required=True, help="the database to restore into (created if missing)")
-    p.add_argument("--jobs", type=int, default=2, help="parallel pg_restore jobs (default 2)")
+    p.add_argument("--jobs", type=_at_least_one, default=2, help="parallel pg_restore jobs (default 2)")
     p.add_argument("--key-file", metavar="FILE", help="the key the backup was encrypted with")
     p.add_argument("--force", action="store_true", help="drop and replace a non-empty --database")
     p.add_argument("--with-roles", action="store_true", help="first create the roles the cluster lacks")
@@ -351,23 +456,62 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("server", cmd_server, "start, stop or inspect the embedded PostgreSQL server (.bankdb/)")
     p.add_argument("action", choices=["start", "stop", "status"])
 
-    p = add("psql", cmd_psql, "open psql on the target database (arguments after -- go to psql)")
-    p.add_argument("psql_args", nargs=argparse.REMAINDER)
+    p = add("psql", cmd_psql, "run psql on the target database, with any psql arguments",
+            "Run psql connected to the target database. Every argument after `psql` goes to psql as it is, e.g. "
+            "`bankdb psql -c 'SELECT 1' -At`; one leading `--` is dropped, so `bankdb psql -- --help` shows psql's "
+            "own help (`-h` or `--help` alone is this help; `-h HOST` goes to psql). psql's exit status is bankdb's.")
+    p.add_argument("psql_args", nargs="*", metavar="PSQL_ARGUMENT", help="passed to psql unchanged")
     return parser
 
 
+def _database_error(exc: psycopg.Error) -> str:
+    if exc.sqlstate is None or exc.sqlstate.startswith("08"):  # no session, or it was lost
+        return f"cannot reach the database: {_one_line(exc)}"
+    message = f"{_one_line(exc.diag.message_primary or exc)} (SQLSTATE {exc.sqlstate})"
+    if isinstance(exc, psycopg.errors.InsufficientPrivilege):
+        message += ("; this login lacks a privilege the command needs: run it as the DBA login that migrates "
+                    "(a member of bank_migrator)")
+    return message
+
+
+def _fail(message: str, code: int = 1) -> int:
+    print(f"bankdb: {message}", file=sys.stderr)
+    return code
+
+
+def split_psql_arguments(argv: list[str]) -> tuple[list[str], list[str] | None]:
+    """`bankdb psql ARGS...`: everything after `psql` is psql's (argparse would take `-c` for its own).
+
+    One leading `--` is dropped; `bankdb psql --help` alone is bankdb's help."""
+    if argv[:1] != ["psql"] or argv[1:] in (["-h"], ["--help"]):
+        return argv, None
+    rest = argv[1:]
+    return ["psql"], rest[1:] if rest[:1] == ["--"] else rest
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    project = Project(default_project_dir())
+    """Run one command; every failure ends in one `bankdb: ...` message and an exit code, not a traceback."""
     try:
-        return args.func(project, args)
+        argv, psql_args = split_psql_arguments(sys.argv[1:] if argv is None else list(argv))
+        args = build_parser().parse_args(argv)
+        if psql_args is not None:
+            args.psql_args = psql_args
+        code = args.func(Project(default_project_dir()), args)
+        sys.stdout.flush()  # a closed pipe shows here, while it can still be reported
+        return code
+    except BrokenPipeError:
+        # The Python docs' recipe: the reader has gone, so send what is left to devnull, or
+        # the flush at exit fails again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return _fail("the output pipe closed before all output was written (broken pipe)", BROKEN_PIPE)
+    except KeyboardInterrupt:
+        return _fail("interrupted; an unfinished transaction was rolled back", 130)
     except migrator.DriftError as exc:
-        print(f"bankdb: {exc}", file=sys.stderr)
-        return 2
-    except (migrator.ProjectError, migrator.ScriptError, migrator.LockTimeout, seed.NotMigrated, ServerError,
-            backup.BackupError, retention.RetentionError) as exc:
-        print(f"bankdb: {exc}", file=sys.stderr)
-        return 1
-    except psycopg.OperationalError as exc:
-        print(f"bankdb: cannot reach the database: {str(exc).strip()}", file=sys.stderr)
-        return 1
+        return _fail(str(exc), 2)
+    except (UsageError, migrator.ProjectError, migrator.ScriptError, migrator.LockTimeout, seed.NotMigrated,
+            ServerError, backup.BackupError, retention.RetentionError) as exc:
+        return _fail(str(exc))
+    except psycopg.Error as exc:
+        return _fail(_database_error(exc))
+    except OSError as exc:  # a file or program a command needs: missing, unreadable, not writable
+        return _fail(_one_line(exc))

@@ -3,32 +3,69 @@
 from __future__ import annotations
 
 import psycopg
+from psycopg import sql
 
 from bankdb import migrator
 from bankdb.settings import Project
 
 LOOKUPS = ("currencies.sql", "categories.sql")
 DEMO = "demo.sql"
+DEMO_EMAILS = "%@demo.bankdb.test"
 
 
 class NotMigrated(Exception):
     pass
 
 
-def seed(project: Project, conninfo: str, demo: bool = False, out: migrator.Out = print) -> None:
-    """Load the lookups (idempotent upserts) and, with demo, replace the demo users' data."""
-    files = [project.seeds / name for name in LOOKUPS + ((DEMO,) if demo else ())]
+def seed(project: Project, conninfo: str, demo: bool = False, replace_demo: bool = False,
+         out: migrator.Out = print) -> None:
+    """Load the lookups (idempotent upserts) and, with demo, the demo users unless they are there already.
+
+    replace_demo deletes the demo users and everything they own first, and loads them again (new ids)."""
     with psycopg.connect(conninfo, autocommit=True, application_name="bankdb seed") as conn:
         state = migrator.compute_state(project, migrator.read_history(conn))
         if state.exit_code != 0:
             raise NotMigrated("the database is not up to date: run `bankdb migrate` first (see `bankdb status`)")
         with conn.transaction():
-            for path in files:
-                for statement in migrator.split_statements(path.read_text(encoding="utf-8")):
-                    try:
-                        conn.execute(statement)
-                    except psycopg.Error as exc:
-                        raise migrator.ScriptError(
-                            migrator.describe_failure(f"seeds/{path.name}", statement, exc)
-                        ) from exc
-                out(f"  seeds/{path.name}")
+            for name in LOOKUPS:
+                _run(conn, project, name, out)
+            if not (demo or replace_demo):
+                return
+            users = [r[0] for r in conn.execute(
+                "SELECT id FROM bank.users WHERE email LIKE %s ORDER BY id", (DEMO_EMAILS,)
+            )]
+            if users and not replace_demo:
+                out(f"  seeds/{DEMO}: kept the {len(users)} demo users already here, and all they own "
+                    "(--replace-demo deletes and reloads them)")
+                return
+            if users:
+                out(f"  deleted the demo users and everything they owned: {delete_demo_users(conn, users)}")
+            _run(conn, project, DEMO, out)
+
+
+def delete_demo_users(conn: psycopg.Connection, users: list[int]) -> str:
+    """Delete the given users (their rows go by ON DELETE CASCADE); say how many rows of each table went."""
+    # Every user-owned table has a user_id column, whose foreign key cascades from bank.users.
+    tables = [r[0] for r in conn.execute(
+        "SELECT c.relname FROM pg_catalog.pg_class AS c JOIN pg_catalog.pg_attribute AS a ON a.attrelid = c.oid"
+        " WHERE c.relnamespace = 'bank'::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition"
+        " AND a.attname = 'user_id' AND NOT a.attisdropped ORDER BY c.relname"
+    )]
+    counts = {
+        table: conn.execute(
+            sql.SQL("SELECT count(*) FROM {} WHERE user_id = ANY(%s)").format(sql.Identifier("bank", table)), (users,)
+        ).fetchone()[0]
+        for table in tables
+    }
+    conn.execute("DELETE FROM bank.users WHERE id = ANY(%s)", (users,))
+    return ", ".join([f"{len(users)} users"] + [f"{n} {table}" for table, n in counts.items() if n])
+
+
+def _run(conn: psycopg.Connection, project: Project, name: str, out: migrator.Out) -> None:
+    path = project.seeds / name
+    for statement in migrator.split_statements(path.read_text(encoding="utf-8")):
+        try:
+            conn.execute(statement)
+        except psycopg.Error as exc:
+            raise migrator.ScriptError(migrator.describe_failure(f"seeds/{path.name}", statement, exc)) from exc
+    out(f"  seeds/{path.name}")

@@ -1,10 +1,8 @@
 -- A small demo data set: three users with accounts in USD, EUR and JPY, three months of
 -- transactions up to today, budgets for this month, bills, a rule and a rewards program.
--- Re-running replaces the demo users (their e-mail ends in @demo.bankdb.test) and all they own.
+-- The demo users' e-mail ends in @demo.bankdb.test. bankdb seed loads this file only when none of
+-- them is there; `--replace-demo` deletes them, and all they own, first.
 -- The password hashes are well-formed bcrypt strings of no known password: demo users cannot log in.
-
-DELETE FROM bank.users
-WHERE email LIKE '%@demo.bankdb.test';
 
 SELECT bank.create_transaction_partitions(
     (date_trunc('month', current_date) - interval '3 months')::date,

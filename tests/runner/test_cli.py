@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
+import uuid
+from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
 
 import psycopg
 import pytest
@@ -13,19 +18,26 @@ from bankdb import migrator
 from bankdb.settings import LIBPQ_VARIABLES, Project
 
 from ..conftest import PROJECT
+from ..helpers import insert
 
-COMMANDS = ["up", "migrate", "status", "plan", "rollback", "seed", "resolve", "server", "psql"]
+COMMANDS = ["up", "migrate", "status", "plan", "rollback", "seed", "resolve", "backup", "restore", "maintain",
+            "doctor", "server", "psql"]
 
 
-def bankdb(*args: str, project: Project | None = None, url: str | None = None,
-           timeout: float = 120) -> subprocess.CompletedProcess:
+def bankdb_env(project: Project | None = None, url: str | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in (*LIBPQ_VARIABLES, "DATABASE_URL")}
     if url:
         env["DATABASE_URL"] = url
     if project:
         env["BANKDB_PROJECT_DIR"] = str(project.root)
+    return env
+
+
+def bankdb(*args: str, project: Project | None = None, url: str | None = None,
+           timeout: float = 120) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "bankdb", *args], env=env, capture_output=True, text=True, timeout=timeout
+        [sys.executable, "-m", "bankdb", *args], env=bankdb_env(project, url), capture_output=True, text=True,
+        timeout=timeout,
     )
 
 
@@ -39,6 +51,15 @@ def test_every_command_explains_itself(command: str) -> None:
     assert result.returncode == 0
     assert f"usage: bankdb {command}" in result.stdout
     assert "DATABASE_URL" in result.stdout
+    assert "\n  141  the output pipe closed before all output was written (e.g. `bankdb plan | head`)\n" in result.stdout
+
+
+def test_migrate_help_names_every_folder_it_applies() -> None:
+    result = bankdb("migrate", "--help")
+    assert result.returncode == 0
+    text = " ".join(result.stdout.split())
+    assert "then the repeatable scripts that changed, in this order: functions/" in text
+    assert "views/ (the api and monitor views) and security/ (grants and row-level security policies)" in text
 
 
 def test_status_exit_codes_follow_the_state(server, empty_db: str, project_copy: Project) -> None:
@@ -163,3 +184,188 @@ def test_maintain_refuses_bad_retention_options_before_doing_anything(server, db
     assert result.stderr.strip() == message
     with psycopg.connect(db) as conn:  # no partition was made ahead: maintenance did not run
         assert conn.execute(partitions).fetchone()[0] == before
+
+
+# -- errors: one line on stderr and an exit code, never a traceback ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("notaurl", "bankdb: DATABASE_URL 'notaurl' is not a connection URL (missing \"=\" after \"notaurl\" in "
+                    "connection info string); expected postgresql://USER@HOST:PORT/DATABASE"),
+        ("postgresql://u:s3cret@localhost:99999/db",
+         "bankdb: DATABASE_URL 'postgresql://u:***@localhost:99999/db': port 99999 is not a TCP port (1-65535)"),
+        ("postgres//u:s3cret@h/db", "bankdb: DATABASE_URL 'postgres//u:***@h/db' is not a connection URL (missing "
+                                    "\"=\" after \"postgres//u:***@h/db\" in connection info string); "
+                                    "expected postgresql://USER@HOST:PORT/DATABASE"),
+    ],
+)
+def test_a_malformed_database_url_is_named_without_its_password(url: str, message: str) -> None:
+    result = bankdb("status", url=url)
+    assert (result.returncode, result.stdout, result.stderr) == (1, "", message + "\n")
+
+
+def test_a_url_without_host_or_database_is_one_clear_line() -> None:
+    # No host: libpq tries the default socket, where there may or may not be a server that refuses x.
+    result = bankdb("migrate", url="postgresql://x:y@/")
+    assert result.returncode == 1
+    assert result.stderr.startswith("bankdb: cannot reach the database: connection")
+    assert result.stderr.count("\n") == 1
+    assert "Traceback" not in result.stderr
+
+
+@pytest.fixture
+def login_without_privileges(server, db: str) -> Iterator[str]:
+    """A URL for a new login that may connect to db and nothing else; the role is dropped after."""
+    role = f"nopriv_{uuid.uuid4().hex[:8]}"
+    dbname = psycopg.conninfo.conninfo_to_dict(db)["dbname"]
+    with psycopg.connect(db, autocommit=True) as conn:
+        # A password in case the test server asks for one (CI's PostgreSQL 15).
+        conn.execute(f"CREATE ROLE {role} LOGIN PASSWORD '{role}'")
+        conn.execute(f"GRANT CONNECT ON DATABASE {dbname} TO {role}")
+    try:
+        yield type(server)({**server.params, "user": role, "password": role}).url(dbname)
+    finally:
+        with psycopg.connect(db, autocommit=True) as conn:
+            conn.execute(f"REVOKE CONNECT ON DATABASE {dbname} FROM {role}")
+            conn.execute(f"DROP ROLE {role}")
+
+
+@pytest.mark.parametrize(
+    ("command", "denied"),
+    [("status", "schema bankdb"), ("migrate", "database {dbname}"), ("seed", "schema bankdb"),
+     ("doctor", "schema bank"), ("maintain", "schema bank")],
+)
+def test_a_login_without_privileges_gets_one_line_naming_what_it_lacks(
+    db: str, login_without_privileges: str, command: str, denied: str
+) -> None:
+    dbname = psycopg.conninfo.conninfo_to_dict(db)["dbname"]
+    result = bankdb(command, url=login_without_privileges)
+    assert (result.returncode, result.stderr) == (
+        1,
+        f"bankdb: permission denied for {denied.format(dbname=dbname)} (SQLSTATE 42501); this login lacks a "
+        "privilege the command needs: run it as the DBA login that migrates (a member of bank_migrator)\n",
+    )
+
+
+def test_a_closed_output_pipe_is_one_line_and_exit_141(server, empty_db: str) -> None:
+    """`bankdb plan | head -1`, with real processes and a real pipe: the plan is far longer than the pipe holds."""
+    plan = subprocess.Popen([sys.executable, "-m", "bankdb", "plan"], env=bankdb_env(url=database_url(server, empty_db)),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    head = subprocess.Popen(["head", "-1"], stdin=plan.stdout, stdout=subprocess.PIPE, text=True)
+    plan.stdout.close()  # head alone reads it now
+    first = head.communicate(timeout=60)[0]
+    stderr = plan.stderr.read()
+    plan.stderr.close()
+    assert plan.wait(timeout=60) == 141
+    assert first.startswith("-- Migrations and repeatable scripts run as bank_owner")
+    assert stderr == "bankdb: the output pipe closed before all output was written (broken pipe)\n"
+
+
+# -- psql, rollback --steps, status -----------------------------------------------------------
+
+
+def test_psql_passes_every_argument_to_psql(server, db: str) -> None:
+    url = database_url(server, db)
+    assert bankdb("psql", "-c", "SELECT 40 + 2", "-At", url=url).stdout == "42\n"
+    dbname = psycopg.conninfo.conninfo_to_dict(db)["dbname"]
+    after_dashes = bankdb("psql", "--", "-At", "-c", "SELECT current_database()", url=url)
+    assert (after_dashes.returncode, after_dashes.stdout) == (0, dbname + "\n")
+    failing = bankdb("psql", "-X", "-c", "SELECT 1/0", url=url)
+    assert (failing.returncode, failing.stderr) == (1, "ERROR:  division by zero\n")  # psql's own exit status
+
+
+@pytest.mark.parametrize(("steps", "message"), [
+    ("0", "must be 1 or more, not 0"), ("-1", "must be 1 or more, not -1"),
+    ("two", "must be a whole number, 1 or more, not 'two'"),
+])
+def test_rollback_refuses_a_step_count_below_one(server, db: str, steps: str, message: str) -> None:
+    url = database_url(server, db)
+    result = bankdb("rollback", "--steps", steps, url=url)
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1] == f"bankdb rollback: error: argument --steps: {message}"
+    assert bankdb("status", url=url).returncode == 0  # nothing was rolled back
+
+
+def test_status_of_an_up_to_date_database_is_a_summary_and_verbose_lists_everything(server, db: str) -> None:
+    url = database_url(server, db)
+    migrations = migrator.read_versioned(PROJECT.migrations)
+    repeatables = migrator.read_repeatables(PROJECT.repeatable_dirs)
+    short = bankdb("status", url=url)
+    assert short.returncode == 0
+    lines = short.stdout.splitlines()
+    assert lines[0] == "database: DATABASE_URL"
+    assert re.fullmatch(
+        rf"migrations: {len(migrations)} applied; newest {migrations[-1].id}, applied \d{{4}}-\d\d-\d\d [\d:]{{8}}[+-]\d{{4}}",
+        lines[1],
+    ), lines[1]
+    assert lines[2:] == [f"repeatable scripts: {len(repeatables)} applied", "state: up to date"]
+
+    verbose = bankdb("status", "--verbose", url=url)
+    assert verbose.returncode == 0
+    listed = [line.split()[1] for line in verbose.stdout.splitlines() if line.startswith("  applied  ")]
+    assert listed == [m.id for m in migrations] + [r.id for r in repeatables]
+
+
+def test_status_always_lists_what_is_pending(server, db: str, project_copy: Project) -> None:
+    (project_copy.migrations / "V999_more.sql").write_text("SELECT 1;\n")
+    result = bankdb("status", project=project_copy, url=database_url(server, db))
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert lines[1].startswith("migrations: 6 applied, 1 pending; newest V006_monitoring, applied ")
+    assert lines[2] == "  pending  V999_more"
+    assert not any(line.startswith("  applied") for line in lines)
+
+
+# -- up and seed keep the demo data -------------------------------------------------------------
+
+
+def test_up_again_keeps_the_demo_users_and_what_was_added_to_them(server, empty_db: str) -> None:
+    url = database_url(server, empty_db)
+    assert bankdb("up", url=url).returncode == 0
+    with psycopg.connect(empty_db) as conn:
+        ada = conn.execute("SELECT id FROM bank.users WHERE email = 'ada@demo.bankdb.test'").fetchone()[0]
+        conn.execute("SELECT api.set_user(%s)", (ada,))
+        account = conn.execute(
+            "SELECT id FROM bank.accounts WHERE user_id = %s AND account_type = 'checking'", (ada,)
+        ).fetchone()[0]
+        rule = insert(conn, "category_rules", user_id=ada, category="Groceries", keyword_pattern="corner shop")["id"]
+        txn = insert(conn, "transactions", user_id=ada, account_id=account, amount="12.34", currency="USD",
+                     txn_type="debit", txn_date=date.today(), description="Corner shop")["id"]
+        before = conn.execute("SELECT array_agg(id ORDER BY id) FROM bank.users").fetchone()[0]
+
+    again = bankdb("up", url=url)
+    assert again.returncode == 0, again.stderr
+    assert ("  seeds/demo.sql: kept the 3 demo users already here, and all they own "
+            "(--replace-demo deletes and reloads them)") in again.stdout.splitlines()
+    seed_again = bankdb("seed", "--demo", url=url)
+    assert (seed_again.returncode, seed_again.stdout.splitlines()[-1]) == (
+        0, "  seeds/demo.sql: kept the 3 demo users already here, and all they own "
+           "(--replace-demo deletes and reloads them)")
+    with psycopg.connect(empty_db) as conn:
+        assert conn.execute("SELECT array_agg(id ORDER BY id) FROM bank.users").fetchone()[0] == before
+        assert conn.execute("SELECT user_id FROM bank.category_rules WHERE id = %s", (rule,)).fetchone() == (ada,)
+        assert conn.execute("SELECT amount FROM bank.transactions WHERE id = %s", (txn,)).fetchone() == (
+            Decimal("12.34"),)
+        totals = conn.execute("SELECT count(*) FROM bank.monthly_totals").fetchone()[0]  # only demo users here
+
+    replaced = bankdb("seed", "--replace-demo", url=url)
+    assert replaced.returncode == 0, replaced.stderr
+    deleted = [line for line in replaced.stdout.splitlines() if line.startswith("  deleted ")]
+    assert deleted == [
+        "  deleted the demo users and everything they owned: 3 users, 6 accounts, 12 bills, 9 budgets, "
+        f"1 category_rules, {totals} monthly_totals, 6 reward_entries, 3 rewards, 170 transactions"
+    ]
+    with psycopg.connect(empty_db) as conn:
+        after = conn.execute("SELECT array_agg(id ORDER BY id) FROM bank.users").fetchone()[0]
+        assert len(after) == 3 and not set(after) & set(before)
+        assert conn.execute("SELECT count(*) FROM bank.category_rules").fetchone()[0] == 0
+
+
+def test_up_refuses_no_demo_with_replace_demo(server, db: str) -> None:
+    result = bankdb("up", "--no-demo", "--replace-demo", url=database_url(server, db))
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1] == (
+        "bankdb up: error: argument --replace-demo: not allowed with argument --no-demo"
+    )
