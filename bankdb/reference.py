@@ -440,7 +440,7 @@ def _table_section(cat: Catalog, rel: Relation) -> list[str]:
         out += [_cell(rel.comment), ""]
     if rel.partition_key:
         out += [f"Partitioned by `{rel.partition_key}`; the partitions are in schema `{PARTITION_SCHEMA}` "
-                f"(see [the index](README.md#{PARTITION_SCHEMA.replace('_', '_')})).", ""]
+                f"(see [the index](README.md#{PARTITION_SCHEMA})).", ""]
     out += _columns_table(rel, with_keys=True) + [""]
     if rel.constraints:
         out += ["**Constraints**", "", "| name | definition |", "|---|---|"]
