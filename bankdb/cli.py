@@ -285,6 +285,30 @@ def cmd_doctor(project: Project, args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_docs(project: Project, args: argparse.Namespace) -> int:
+    from bankdb import reference  # here, so that this command is one hunk of its own
+
+    target = _prepare(project)
+    out = Path(args.out) if args.out else project.root / "docs" / "reference"
+    cat = reference.catalog(target.conninfo)
+    files = reference.render(cat)
+    problems = reference.grouping_problems(cat)
+    for problem in problems:
+        print(f"bankdb: {problem}", file=sys.stderr)
+    if args.check:
+        differ = reference.differences(files, out)
+        for line in differ:
+            print(line)
+        if differ:
+            print("bankdb: the reference differs from the catalog: run `bankdb docs` to regenerate it", file=sys.stderr)
+        return 1 if differ or problems else 0
+    written = reference.write(files, out)
+    for path in written:
+        print(f"wrote {path}")
+    print(f"{out}: {len(files)} files, {len(written)} changed")
+    return 1 if problems else 0
+
+
 def cmd_server(project: Project, args: argparse.Namespace) -> int:
     server = project.embedded
     if args.action == "start":
@@ -452,6 +476,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"report unused indexes this large or larger (default {limits.unused_index_min_bytes >> 20} MiB)")
     p.add_argument("--bloat-percent", type=float, default=limits.bloat_percent,
                    help=f"dead rows share that counts as bloat (default {limits.bloat_percent:g})")
+
+    p = add("docs", cmd_docs, "write the schema reference (docs/reference/) from the database's catalog",
+            "Write docs/reference/ from the catalog of the target database: per schema every table (columns, "
+            "constraints, indexes, triggers, policies, grants, comments), view and function, and an ER diagram of "
+            "schema bank (Mermaid in README.md, and er-bank.svg), its tables grouped as the seed document groups "
+            "them. Run it on a database migrated to the newest migration. Exit 1 when a bank table is in no group.")
+    p.add_argument("--out", metavar="DIR", help="where to write (default: docs/reference of the project)")
+    p.add_argument("--check", action="store_true",
+                   help="write nothing; exit 1 and name the files that differ from what the catalog says")
 
     p = add("server", cmd_server, "start, stop or inspect the embedded PostgreSQL server (.bankdb/)")
     p.add_argument("action", choices=["start", "stop", "status"])
