@@ -109,3 +109,22 @@ def test_clients_over_a_transaction_pool_never_see_another_users_rows(bouncer) -
     with psycopg.connect(server.conninfo("bankdb")) as conn:
         connections = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE usename = 'dashboard_api'").fetchone()[0]
     assert 0 < connections <= POOL  # twelve clients shared at most three server connections
+
+
+def test_an_identity_written_for_the_session_does_not_reach_the_next_client(bouncer) -> None:
+    """An application that writes app.user_id for the whole session, even with api.set_user's own
+    value, leaves nothing behind: the next client on that server connection acts for nobody."""
+    through_pool, _, users = bouncer
+    with psycopg.connect(through_pool, autocommit=True, prepare_threshold=None) as first:
+        with first.transaction():
+            first.execute("SELECT api.set_user(%s)", (users[0],))
+            first.execute("SELECT set_config('app.user_id', current_setting('app.user_id'), FALSE)")
+            backend = first.execute("SELECT pg_backend_pid()").fetchone()[0]
+    with psycopg.connect(through_pool, autocommit=True, prepare_threshold=None) as second:
+        with second.transaction():
+            # PgBouncer hands out the server connection used last: the one the first client left.
+            row = second.execute(
+                "SELECT pg_backend_pid(), current_setting('app.user_id') <> '', api.current_user_id(),"
+                " (SELECT count(*) FROM api.recent_transactions)"
+            ).fetchone()
+    assert row == (backend, True, None, 0)
