@@ -7,7 +7,7 @@ import psycopg
 from bankdb import migrator
 from bankdb.settings import Project
 
-LOOKUPS = ("currencies.sql", "categories.sql")
+LOOKUPS = migrator.LOOKUP_SEEDS
 DEMO = "demo.sql"
 
 

@@ -77,8 +77,6 @@ def test_rolling_back_v005_here_leaves_the_other_databases_logins_alone(
         assert conn.execute("SELECT count(*) FROM pg_policy").fetchone()[0] == 0
         assert conn.execute("SELECT count(*) FROM pg_default_acl").fetchone()[0] == 0
     migrator.migrate(PROJECT, ours, QUIET, out=lambda _: None)
-    with psycopg.connect(ours, autocommit=True) as conn:
-        conn.execute("SELECT bank.create_transaction_partitions(current_date, current_date + 93)")
     assert doctor.examine(ours, EVERYTHING) == {name: [] for name, _ in doctor.CHECKS}
     with psycopg.connect(as_login(ours, app_login)) as conn:
         assert conn.execute("SELECT current_user").fetchone()[0] == app_login[0]
