@@ -45,8 +45,16 @@ VIEW_NAME = re.compile(
 Out = Callable[[str], None]
 
 
+class ScriptError(Exception):
+    """A statement failed; the run was rolled back."""
+
+
 class ProjectError(Exception):
     """The SQL tree itself is wrong (bad file name, broken directive, missing rollback)."""
+
+
+class NoHistoryAccess(ScriptError):
+    """The login may not read the runner's history (it belongs to another login)."""
 
 
 class DriftError(Exception):
@@ -57,8 +65,6 @@ class LockTimeout(Exception):
     """Another run holds the migration lock."""
 
 
-class ScriptError(Exception):
-    """A statement failed; the run was rolled back."""
 
 
 # -- reading the tree ------------------------------------------------------------------------
@@ -167,19 +173,34 @@ class Applied:
 
 
 def read_history(conn: psycopg.Connection) -> dict[str, Applied]:
-    exists = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (HISTORY_TABLE,)).fetchone()[0]
-    if not exists:
-        return {}
-    rows = conn.execute(
-        f"SELECT kind, id, checksum, applied_at FROM {HISTORY_TABLE} ORDER BY id"
-    ).fetchall()
+    try:
+        with conn.transaction():
+            if not conn.execute("SELECT to_regclass(%s) IS NOT NULL", (HISTORY_TABLE,)).fetchone()[0]:
+                return {}
+            rows = conn.execute(
+                f"SELECT kind, id, checksum, applied_at FROM {HISTORY_TABLE} ORDER BY id"
+            ).fetchall()
+    except psycopg.errors.InsufficientPrivilege as exc:
+        owner = conn.execute(
+            "SELECT nspowner::regrole::text, session_user FROM pg_catalog.pg_namespace WHERE nspname = %s",
+            (HISTORY_SCHEMA,),
+        ).fetchone()
+        raise NoHistoryAccess(
+            f"cannot read the migration history {HISTORY_TABLE} as {owner[1]}: it belongs to {owner[0]}. "
+            f"Run `bankdb migrate` once as {owner[0]} or a superuser: it hands the history to {OWNER_ROLE}, "
+            f"which every bank_migrator member may use."
+        ) from exc
     return {r[1]: Applied(*r) for r in rows}
 
 
 def ensure_history(conn: psycopg.Connection) -> None:
     # Only when missing: even CREATE ... IF NOT EXISTS needs CREATE on the database and the schema,
     # which a DBA login that does not own them lacks.
-    if conn.execute("SELECT to_regclass(%s) IS NOT NULL", (HISTORY_TABLE,)).fetchone()[0]:
+    # (Looked up in the catalog: to_regclass fails without USAGE on the schema; read_history says so.)
+    if conn.execute(
+        "SELECT EXISTS (SELECT FROM pg_catalog.pg_tables WHERE schemaname = %s AND tablename = 'migrations')",
+        (HISTORY_SCHEMA,),
+    ).fetchone()[0]:
         return
     with conn.transaction():
         conn.execute(f"CREATE SCHEMA IF NOT EXISTS {HISTORY_SCHEMA}")
