@@ -258,7 +258,7 @@ def cmd_maintain(project: Project, args: argparse.Namespace) -> int:
                       file=sys.stderr)
                 return 1
             conn.execute(
-                "SELECT cron.schedule('bankdb-maintain', %s, format('SELECT * FROM bank.run_maintenance(%%s, %%s)', %s, %s))",
+                "SELECT cron.schedule('bankdb-maintain', %s, format('SELECT * FROM bank.run_maintenance(%%L, %%L)', %s, %s))",
                 (args.schedule, args.months_ahead, args.bill_due_days),
             )
             print(f"Scheduled with pg_cron as job bankdb-maintain: {args.schedule}")
@@ -459,7 +459,8 @@ def build_parser() -> argparse.ArgumentParser:
             "Run bank.run_maintenance(): create the monthly partitions of the months ahead, mark unpaid bills past "
             "due overdue, raise bill-due alerts, ANALYZE tables whose statistics are stale. Run it from cron (hourly "
             "is plenty), or give --schedule to have pg_cron run it when pg_cron is installed.")
-    p.add_argument("--months-ahead", type=int, default=3, help="partitions to keep ahead of this month (default 3)")
+    p.add_argument("--months-ahead", type=int,
+                   help="partitions to keep ahead of this month (default: bank.partition_months_ahead())")
     p.add_argument("--bill-due-days", type=int, default=3, help="alert bills due within this many days (default 3)")
     p.add_argument("--schedule", metavar="CRON", help="register with pg_cron instead, e.g. '7 * * * *'")
     p.add_argument("--keep-months", type=int, metavar="N",

@@ -19,6 +19,29 @@ class Limits:
     bloat_min_dead_rows: int = 1000
 
 
+# The roles V005 gives CONNECT on the database; bank_owner never logs in.
+CONNECTING_ROLES = ("bank_migrator", "bank_app", "bank_admin", "bank_readonly", "bank_backup")
+
+
+def roles_can_connect(conn: psycopg.Connection, limits: Limits) -> list[str]:
+    """A bank role without CONNECT here refuses every login of its members, while migrate has nothing to do."""
+    return [
+        f"{role} has no CONNECT on database {database}: every login in it is refused; "
+        f"run GRANT CONNECT ON DATABASE {database} TO {role}" if exists
+        else f"role {role} does not exist: run bankdb migrate"
+        for role, exists, database in conn.execute(
+            """
+            SELECT r.name, to_regrole(r.name) IS NOT NULL, quote_ident(current_database())
+            FROM unnest(%s::text[]) WITH ORDINALITY AS r (name, n)
+            WHERE CASE WHEN to_regrole(r.name) IS NULL THEN TRUE
+                  ELSE NOT has_database_privilege(to_regrole(r.name), current_database(), 'CONNECT') END
+            ORDER BY r.n
+            """,
+            (list(CONNECTING_ROLES),),
+        ).fetchall()
+    ]
+
+
 def orphaned_rows(conn: psycopg.Connection, limits: Limits) -> list[str]:
     """Rows whose foreign key points nowhere (possible after a load with triggers off)."""
     problems = []
@@ -128,6 +151,7 @@ def bloat(conn: psycopg.Connection, limits: Limits) -> list[str]:
 
 
 CHECKS: list[tuple[str, Callable[[psycopg.Connection, Limits], list[str]]]] = [
+    ("bank roles may connect", roles_can_connect),
     ("orphaned rows", orphaned_rows),
     ("constraints not validated", unvalidated_constraints),
     ("derived totals against raw rows", totals_drift),

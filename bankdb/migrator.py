@@ -30,6 +30,11 @@ HISTORY_SCHEMA = "bankdb"
 OWNER_ROLE = "bank_owner"  # owns every object (V005); a migration runs as it once it exists
 BACKUP_ROLE = "bank_backup"  # reads everything, the runner's history included, to dump it
 HISTORY_TABLE = f"{HISTORY_SCHEMA}.migrations"
+# Loaded from seeds/ as OWNER_ROLE after a run that changed something: the lookups every insert
+# needs (idempotent upserts), so a migrated database takes writes without `bankdb seed`.
+LOOKUP_SEEDS = ("currencies.sql", "categories.sql")
+# Loaded after every run, even one with nothing to do: the partitions from this month on.
+PARTITION_SEED = "partitions_ahead.sql"
 # One advisory lock key for "a bankdb run is changing this database": the bytes of 'bankdbmg'.
 LOCK_KEY = int.from_bytes(b"bankdbmg", "big")
 VERSIONED_NAME = re.compile(r"V(?P<version>\d{3,})_[a-z0-9_]+")
@@ -40,8 +45,16 @@ VIEW_NAME = re.compile(
 Out = Callable[[str], None]
 
 
+class ScriptError(Exception):
+    """A statement failed; the run was rolled back."""
+
+
 class ProjectError(Exception):
     """The SQL tree itself is wrong (bad file name, broken directive, missing rollback)."""
+
+
+class NoHistoryAccess(ScriptError):
+    """The login may not read the runner's history (it belongs to another login)."""
 
 
 class DriftError(Exception):
@@ -52,8 +65,6 @@ class LockTimeout(Exception):
     """Another run holds the migration lock."""
 
 
-class ScriptError(Exception):
-    """A statement failed; the run was rolled back."""
 
 
 # -- reading the tree ------------------------------------------------------------------------
@@ -162,16 +173,35 @@ class Applied:
 
 
 def read_history(conn: psycopg.Connection) -> dict[str, Applied]:
-    exists = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (HISTORY_TABLE,)).fetchone()[0]
-    if not exists:
-        return {}
-    rows = conn.execute(
-        f"SELECT kind, id, checksum, applied_at FROM {HISTORY_TABLE} ORDER BY id"
-    ).fetchall()
+    try:
+        with conn.transaction():
+            if not conn.execute("SELECT to_regclass(%s) IS NOT NULL", (HISTORY_TABLE,)).fetchone()[0]:
+                return {}
+            rows = conn.execute(
+                f"SELECT kind, id, checksum, applied_at FROM {HISTORY_TABLE} ORDER BY id"
+            ).fetchall()
+    except psycopg.errors.InsufficientPrivilege as exc:
+        owner = conn.execute(
+            "SELECT nspowner::regrole::text, session_user FROM pg_catalog.pg_namespace WHERE nspname = %s",
+            (HISTORY_SCHEMA,),
+        ).fetchone()
+        raise NoHistoryAccess(
+            f"cannot read the migration history {HISTORY_TABLE} as {owner[1]}: it belongs to {owner[0]}. "
+            f"Run `bankdb migrate` once as {owner[0]} or a superuser: it hands the history to {OWNER_ROLE}, "
+            f"which every bank_migrator member may use."
+        ) from exc
     return {r[1]: Applied(*r) for r in rows}
 
 
 def ensure_history(conn: psycopg.Connection) -> None:
+    # Only when missing: even CREATE ... IF NOT EXISTS needs CREATE on the database and the schema,
+    # which a DBA login that does not own them lacks.
+    # (Looked up in the catalog: to_regclass fails without USAGE on the schema; read_history says so.)
+    if conn.execute(
+        "SELECT EXISTS (SELECT FROM pg_catalog.pg_tables WHERE schemaname = %s AND tablename = 'migrations')",
+        (HISTORY_SCHEMA,),
+    ).fetchone()[0]:
+        return
     with conn.transaction():
         conn.execute(f"CREATE SCHEMA IF NOT EXISTS {HISTORY_SCHEMA}")
         conn.execute(
@@ -334,6 +364,17 @@ def migrate_units(conn: psycopg.Connection, state: State) -> list[Unit]:
             )
         )
     return units
+
+
+def ready_units(project: Project, lookups: bool) -> list[Unit]:
+    """What leaves the database ready for today's writes: the partitions ahead, and the lookups.
+
+    A tree without these seed files (the runner's own tests) has nothing to get ready."""
+    names = (LOOKUP_SEEDS if lookups else ()) + (PARTITION_SEED,)
+    paths = [project.seeds / name for name in names]
+    if not all(path.is_file() for path in paths):
+        return []
+    return [Unit(f"seeds/{path.name}", split_statements(path.read_text(encoding="utf-8"))) for path in paths]
 
 
 def rollback_units(
@@ -559,7 +600,10 @@ def status(project: Project, conninfo: str) -> State:
 def plan(project: Project, conninfo: str) -> tuple[State, list[Unit]]:
     with psycopg.connect(conninfo, autocommit=True, application_name="bankdb plan") as conn:
         state = compute_state(project, read_history(conn))
-        return state, ([] if state.blocked else migrate_units(conn, state))
+        if state.blocked:
+            return state, []
+        units = migrate_units(conn, state)
+        return state, (units + ready_units(project, lookups=True) if units else [])
 
 
 def _refuse_if_blocked(state: State, verb: str) -> None:
@@ -580,19 +624,46 @@ def migrate(project: Project, conninfo: str, session: Session = Session(), out: 
             state = compute_state(project, read_history(conn))
             _refuse_if_blocked(state, "migrate")
             units = migrate_units(conn, state)
-            if not units:
+            if units:
+                out(
+                    f"Applying {len(state.pending)} migration(s) and "
+                    f"{len(state.repeatables_due)} repeatable script(s):"
+                )
+                execute(conn, units + ready_units(project, lookups=True), out)
+            else:
                 out("Nothing to do: the database is up to date.")
-                return state
-            out(
-                f"Applying {len(state.pending)} migration(s) and "
-                f"{len(state.repeatables_due)} repeatable script(s):"
-            )
-            execute(conn, units, out)
+                # A month may have begun since the last run.
+                execute(conn, ready_units(project, lookups=False), lambda _: None)
+            hand_history_to_owner(conn)
             grant_history_to_backup(conn)
             return state
         finally:
             if not conn.closed and not conn.broken:
                 release_lock(conn)
+
+
+def hand_history_to_owner(conn: psycopg.Connection) -> None:
+    """Once bank_owner owns schema bank here, it owns the runner's history too, so every DBA login
+    (a bank_migrator member) can read and write it: `status`, `migrate` and `rollback` work for all
+    of them, not only for the login that happened to create it. Only its owner or a superuser can
+    hand it over; for anyone else this waits for their next run."""
+    movable = conn.execute(
+        """
+        SELECT TRUE
+        FROM pg_catalog.pg_namespace AS history
+        JOIN pg_catalog.pg_namespace AS bank ON bank.nspname = 'bank'
+        WHERE history.nspname = %s
+          AND bank.nspowner = to_regrole(%s)
+          AND history.nspowner <> bank.nspowner
+          AND (history.nspowner = (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = session_user)
+               OR (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = session_user))
+        """,
+        (HISTORY_SCHEMA, OWNER_ROLE),
+    ).fetchone()
+    if movable:
+        with conn.transaction():
+            conn.execute(f"ALTER SCHEMA {HISTORY_SCHEMA} OWNER TO {OWNER_ROLE}")
+            conn.execute(f"ALTER TABLE {HISTORY_TABLE} OWNER TO {OWNER_ROLE}")
 
 
 def grant_history_to_backup(conn: psycopg.Connection) -> None:

@@ -8,7 +8,7 @@ from psycopg import sql
 from bankdb import migrator
 from bankdb.settings import Project
 
-LOOKUPS = ("currencies.sql", "categories.sql")
+LOOKUPS = migrator.LOOKUP_SEEDS
 DEMO = "demo.sql"
 DEMO_EMAILS = "%@demo.bankdb.test"
 

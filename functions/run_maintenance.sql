@@ -2,7 +2,7 @@
 -- alerts, and ANALYZE of tables whose statistics went stale. Returns what it did.
 -- SECURITY DEFINER: it works across all users' rows and analyzes tables, as their owner.
 CREATE OR REPLACE FUNCTION bank.run_maintenance(
-    p_months_ahead integer DEFAULT 3, p_bill_due_days integer DEFAULT 3, p_today date DEFAULT current_date
+    p_months_ahead integer DEFAULT NULL, p_bill_due_days integer DEFAULT 3, p_today date DEFAULT current_date
 )
 RETURNS TABLE (task text, result text)
 LANGUAGE plpgsql
@@ -12,12 +12,14 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_table text;
+    -- NULL: the window bankdb migrate keeps too.
+    v_months_ahead integer := coalesce(p_months_ahead, bank.partition_months_ahead());
 BEGIN
     task := 'partitions';
     result := format(
         '%s created, through %s', bank.create_transaction_partitions(
-            p_today, (date_trunc('month', p_today) + make_interval(months => p_months_ahead))::date
-        ), to_char(date_trunc('month', p_today) + make_interval(months => p_months_ahead), 'YYYY-MM')
+            p_today, (date_trunc('month', p_today) + make_interval(months => v_months_ahead))::date
+        ), to_char(date_trunc('month', p_today) + make_interval(months => v_months_ahead), 'YYYY-MM')
     );
     RETURN NEXT;
     task := 'overdue bills';
@@ -43,5 +45,5 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION bank.run_maintenance(integer, integer, date) IS
-'Partitions for the months ahead, overdue bills, bill-due alerts, ANALYZE where statistics are stale. '
-'Run by bankdb maintain, or scheduled with pg_cron.';
+'Partitions for the months ahead (p_months_ahead; NULL: bank.partition_months_ahead()), overdue bills, '
+'bill-due alerts, ANALYZE where statistics are stale. Run by bankdb maintain, or scheduled with pg_cron.';

@@ -26,21 +26,21 @@ def test_updated_at_follows_a_change_and_ignores_a_no_op(db: str) -> None:
 def test_partitions_are_created_once_per_month_with_their_indexes_named_after_the_parents(
     conn: psycopg.Connection,
 ) -> None:
-    created = conn.execute("SELECT bank.create_transaction_partitions('2027-01-15', '2027-03-01')").fetchone()[0]
-    again = conn.execute("SELECT bank.create_transaction_partitions('2027-01-01', '2027-03-31')").fetchone()[0]
+    created = conn.execute("SELECT bank.create_transaction_partitions('2037-01-15', '2037-03-01')").fetchone()[0]
+    again = conn.execute("SELECT bank.create_transaction_partitions('2037-01-01', '2037-03-31')").fetchone()[0]
     assert (created, again) == (3, 0)
     indexes = conn.execute(
-        "SELECT indexname FROM pg_indexes WHERE tablename = 'transactions_2027_02' ORDER BY 1"
+        "SELECT indexname FROM pg_indexes WHERE tablename = 'transactions_2037_02' ORDER BY 1"
     ).fetchall()
     assert [i[0] for i in indexes] == [
-        "transactions_2027_02_account_id_external_id_key",
-        "transactions_2027_02_pkey",
-        "transactions_2027_02_user_id_account_id_txn_date_idx",
+        "transactions_2037_02_account_id_external_id_key",
+        "transactions_2037_02_pkey",
+        "transactions_2037_02_user_id_account_id_txn_date_idx",
     ]
     bounds = conn.execute(
-        "SELECT pg_get_expr(relpartbound, oid) FROM pg_class WHERE relname = 'transactions_2027_02'"
+        "SELECT pg_get_expr(relpartbound, oid) FROM pg_class WHERE relname = 'transactions_2037_02'"
     ).fetchone()[0]
-    assert bounds == "FOR VALUES FROM ('2027-02-01') TO ('2027-03-01')"
+    assert bounds == "FOR VALUES FROM ('2037-02-01') TO ('2037-03-01')"
 
 
 @pytest.mark.parametrize(

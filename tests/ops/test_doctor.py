@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import psycopg
 import pytest
+from psycopg.conninfo import conninfo_to_dict
 
 from bankdb import doctor
 
@@ -24,6 +25,13 @@ def maintained(db: str) -> psycopg.Connection:
 def test_a_maintained_database_is_healthy(db: str) -> None:
     with maintained(db):
         assert doctor.examine(db, EVERYTHING) == {name: [] for name, _ in doctor.CHECKS}
+
+
+def plant_revoked_connect(conn: psycopg.Connection) -> None:
+    # What DROP OWNED BY in another database's V005 rollback used to do to this one.
+    database = conn.execute("SELECT quote_ident(current_database())").fetchone()[0]
+    conn.execute(f"REVOKE ALL ON DATABASE {database} FROM PUBLIC")
+    conn.execute(f"GRANT CONNECT ON DATABASE {database} TO bank_migrator, bank_admin, bank_readonly, bank_backup")
 
 
 def plant_orphan(conn: psycopg.Connection) -> None:
@@ -74,6 +82,8 @@ def plant_bloat(conn: psycopg.Connection) -> None:
 @pytest.mark.parametrize(
     ("check", "plant", "limits", "expected"),
     [
+        ("bank roles may connect", plant_revoked_connect, EVERYTHING,
+         "bank_app has no CONNECT on database bankdb_test_"),
         ("orphaned rows", plant_orphan, EVERYTHING,
          "1 row(s) of bank.transactions point nowhere (transactions_user_id_account_id_fkey -> bank.accounts)"),
         ("constraints not validated", plant_unvalidated, EVERYTHING,
@@ -98,6 +108,11 @@ def test_the_doctor_finds_a_planted_problem(
     report = doctor.examine(db, limits)
     next_month = (datetime.date.today().replace(day=1) + datetime.timedelta(days=32)).strftime("%Y-%m")
     assert any(expected.format(next=next_month) in p for p in report[check]), report[check]
+    if check == "bank roles may connect":
+        assert len(report[check]) == 1 and report[check][0].endswith(
+            ": every login in it is refused; run GRANT CONNECT ON DATABASE "
+            + conninfo_to_dict(db)["dbname"] + " TO bank_app"
+        ), report[check]
     if check != "unused indexes":  # with no size limit, the fresh database's other indexes count too
         assert [name for name, problems in report.items() if problems] == [check]
 
