@@ -185,6 +185,8 @@ def read_history(conn: psycopg.Connection) -> dict[str, Applied]:
             "SELECT nspowner::regrole::text, session_user FROM pg_catalog.pg_namespace WHERE nspname = %s",
             (HISTORY_SCHEMA,),
         ).fetchone()
+        if owner[0] == OWNER_ROLE:  # the history is where it belongs: this login lacks the privilege
+            raise
         raise NoHistoryAccess(
             f"cannot read the migration history {HISTORY_TABLE} as {owner[1]}: it belongs to {owner[0]}. "
             f"Run `bankdb migrate` once as {owner[0]} or a superuser: it hands the history to {OWNER_ROLE}, "

@@ -234,7 +234,7 @@ def login_without_privileges(server, db: str) -> Iterator[str]:
 
 @pytest.mark.parametrize(
     ("command", "denied"),
-    [("status", "schema bankdb"), ("migrate", "database {dbname}"), ("seed", "schema bankdb"),
+    [("status", "schema bankdb"), ("migrate", "schema bankdb"), ("seed", "schema bankdb"),
      ("doctor", "schema bank"), ("maintain", "schema bank")],
 )
 def test_a_login_without_privileges_gets_one_line_naming_what_it_lacks(
@@ -313,7 +313,8 @@ def test_status_always_lists_what_is_pending(server, db: str, project_copy: Proj
     result = bankdb("status", project=project_copy, url=database_url(server, db))
     assert result.returncode == 1
     lines = result.stdout.splitlines()
-    assert lines[1].startswith("migrations: 6 applied, 1 pending; newest V006_monitoring, applied ")
+    applied = migrator.read_versioned(project_copy.migrations)[:-1]
+    assert lines[1].startswith(f"migrations: {len(applied)} applied, 1 pending; newest {applied[-1].id}, applied ")
     assert lines[2] == "  pending  V999_more"
     assert not any(line.startswith("  applied") for line in lines)
 
