@@ -1,0 +1,254 @@
+-- Imports a batch of transactions into one account of the acting user, set-based, with every
+-- guarantee of a direct insert: rows are checked (bank.import_check), categorized by the user's
+-- rules once per distinct (description, merchant), converted at one rate per distinct (currency,
+-- date), and written by one INSERT ... SELECT, so PostgreSQL checks every key and constraint and
+-- the statement trigger keeps totals, budgets and alerts exact. The row-level prepare trigger is
+-- skipped for these rows only (its WHEN clause: current user bank_owner with bank.import on, which
+-- this function sets around its INSERT, and no application can be); this computes what it would.
+-- (A SET clause on the function would be neater, but only a superuser may put a custom parameter there.)
+--
+-- De-duplication: a row with a bank id (external_id) already in the account, whatever its date, is
+-- a duplicate (bank.transaction_external_ids); a row without one is a duplicate when the account
+-- already has as many transactions with its fingerprint (date, amount, direction, normalized
+-- description) as the batch has up to that row, so two identical purchases on one day both import
+-- once and importing the file again imports nothing. Imports into one account take turns (an
+-- advisory lock), so two batches never count the same fingerprints at once.
+--
+-- p_partial false: one rejected row refuses the call (BKIM1, rejections in DETAIL) and nothing is
+-- written; true: the valid rows import and the rejected ones are recorded in the batch.
+-- SECURITY DEFINER: it writes the batch, the bank ids, import_batch_id and the derived columns,
+-- which applications may not write, and creates the partitions the batch needs.
+CREATE OR REPLACE FUNCTION api.import_transactions(
+    p_account_id bigint,
+    p_rows jsonb,
+    p_source text,
+    p_file_sha256 text DEFAULT NULL,
+    p_partial boolean DEFAULT FALSE
+)
+RETURNS bank.import_batches
+LANGUAGE plpgsql
+VOLATILE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_user_id bigint := bank.acting_user_id();
+    v_currency text;
+    v_base_currency text;
+    v_base_minor_unit smallint;
+    v_batch bank.import_batches;
+    v_earlier bank.import_batches;
+    v_first date;
+    v_last date;
+    v_month date;
+    v_flag text := current_setting('bank.import', TRUE);
+BEGIN
+    IF jsonb_typeof(p_rows) IS DISTINCT FROM 'array' THEN
+        RAISE EXCEPTION 'api.import_transactions: p_rows must be a JSON array of row objects, not %',
+            coalesce(jsonb_typeof(p_rows), 'NULL')
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    -- The same refusal, in the same words, as a direct insert into an account that is not the user's.
+    SELECT a.currency, u.base_currency, c.minor_unit INTO v_currency, v_base_currency, v_base_minor_unit
+    FROM bank.accounts AS a
+    INNER JOIN bank.users AS u ON u.id = a.user_id
+    INNER JOIN bank.currencies AS c ON c.code = u.base_currency
+    WHERE a.user_id = v_user_id AND a.id = p_account_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'insert or update on table "transactions" violates foreign key constraint "%"',
+            'transactions_user_id_account_id_fkey'
+            USING
+                ERRCODE = 'foreign_key_violation',
+                SCHEMA = 'bank',
+                TABLE = 'transactions',
+                CONSTRAINT = 'transactions_user_id_account_id_fkey',
+                DETAIL = format(
+                    'Key (user_id, account_id)=(%s, %s) is not present in table "accounts".', v_user_id, p_account_id
+                );
+    END IF;
+
+    PERFORM pg_advisory_xact_lock(hashtextextended(format('bank.import_transactions %s', p_account_id), 0));
+    -- The unique key refuses a file imported before; this says which batch has it (after the lock,
+    -- so a batch committed while this call waited is seen).
+    SELECT * INTO v_earlier FROM bank.import_batches AS b
+    WHERE b.user_id = v_user_id AND b.account_id = p_account_id AND b.file_sha256 = p_file_sha256;
+    IF FOUND THEN
+        RAISE EXCEPTION 'duplicate key value violates unique constraint "import_batches_file_sha256_key"'
+            USING
+                ERRCODE = 'unique_violation',
+                SCHEMA = 'bank',
+                TABLE = 'import_batches',
+                CONSTRAINT = 'import_batches_file_sha256_key',
+                DETAIL = format(
+                    'The file (sha256 %s) was imported into account %s as batch %s (%s) at %s.',
+                    p_file_sha256, p_account_id, v_earlier.id, v_earlier.source, v_earlier.created_at
+                ),
+                HINT = 'Undo that batch first (api.undo_import) to import the file again.';
+    END IF;
+    INSERT INTO bank.import_batches (user_id, account_id, source, file_sha256, partial)
+    VALUES (v_user_id, p_account_id, p_source, p_file_sha256, p_partial)
+    RETURNING * INTO v_batch;
+
+    -- The months the valid rows fall in get their partitions (only those: a batch from 1990 and
+    -- today makes two months, not four hundred).
+    FOR v_month IN
+        SELECT DISTINCT date_trunc('month', k.txn_date)::date
+        FROM bank.import_check(p_rows, v_user_id, p_account_id, v_currency) AS k
+        WHERE k.rule IS NULL
+    LOOP
+        PERFORM bank.create_transaction_partitions(v_month, v_month);
+        v_first := least(v_first, v_month);
+        v_last := greatest(v_last, (v_month + interval '1 month' - interval '1 day')::date);
+    END LOOP;
+
+    -- Transaction-local, and put back below; an error undoes it with everything else.
+    PERFORM set_config('bank.import', 'on', TRUE);
+    WITH
+    checked AS MATERIALIZED (
+        SELECT * FROM bank.import_check(p_rows, v_user_id, p_account_id, v_currency)
+    ),
+
+    -- Once per distinct (currency, date) and per distinct (description, merchant): computed per
+    -- row, the rate lookup ran for every row (measured).
+    rates AS MATERIALIZED (
+        SELECT
+            d.currency,
+            d.txn_date,
+            bank.find_exchange_rate(d.currency, v_base_currency, d.txn_date) AS fx_rate
+        FROM (SELECT DISTINCT k.currency, k.txn_date FROM checked AS k WHERE k.rule IS NULL) AS d
+    ),
+
+    rules AS MATERIALIZED (
+        SELECT d.description, d.merchant, m.id, m.category
+        FROM (
+            SELECT DISTINCT k.description, k.merchant FROM checked AS k
+            WHERE k.rule IS NULL AND k.category IS NULL
+        ) AS d
+        CROSS JOIN LATERAL bank.matching_rule(v_user_id, d.description, d.merchant) AS m
+    ),
+
+    judged AS MATERIALIZED (
+        SELECT
+            k.*,
+            coalesce(k.rule, CASE WHEN r.fx_rate IS NULL THEN 'exchange_rate_missing' END) AS final_rule,
+            r.fx_rate,
+            coalesce(k.category, m.category) AS final_category,
+            CASE WHEN k.category IS NULL THEN m.id END AS category_rule_id,
+            bank.normalized_description(k.description) AS fingerprint_description
+        FROM checked AS k
+        LEFT JOIN rates AS r ON r.currency = k.currency AND r.txn_date = k.txn_date
+        LEFT JOIN rules AS m
+            ON k.category IS NULL AND m.description = k.description AND m.merchant IS NOT DISTINCT FROM k.merchant
+    ),
+
+    -- What the account already holds, per fingerprint, in the batch's months.
+    existing AS MATERIALIZED (
+        SELECT t.txn_date, t.amount, t.txn_type, bank.normalized_description(t.description) AS description, count(*) AS n
+        FROM bank.transactions AS t
+        WHERE t.user_id = v_user_id AND t.account_id = p_account_id AND t.txn_date BETWEEN v_first AND v_last
+        GROUP BY 1, 2, 3, 4
+    ),
+
+    candidates AS MATERIALIZED (
+        SELECT
+            j.*,
+            CASE
+                WHEN j.external_id IS NOT NULL THEN
+                    row_number() OVER (PARTITION BY j.external_id ORDER BY j.row_no) = 1
+                    AND NOT EXISTS (
+                        SELECT FROM bank.transaction_external_ids AS x
+                        WHERE x.user_id = v_user_id AND x.account_id = p_account_id AND x.external_id = j.external_id
+                    )
+                ELSE row_number() OVER (
+                    PARTITION BY j.external_id IS NULL, j.txn_date, j.amount, j.txn_type, j.fingerprint_description
+                    ORDER BY j.row_no
+                ) > coalesce((
+                    SELECT e.n FROM existing AS e
+                    WHERE e.txn_date = j.txn_date AND e.amount = j.amount AND e.txn_type = j.txn_type
+                        AND e.description = j.fingerprint_description
+                ), 0)
+            END AS is_new
+        FROM judged AS j
+        WHERE j.final_rule IS NULL
+    ),
+
+    to_insert AS MATERIALIZED (
+        SELECT c.*, nextval('bank.transactions_id_seq'::regclass) AS id
+        FROM candidates AS c
+        WHERE c.is_new
+    ),
+
+    ids AS (
+        INSERT INTO bank.transaction_external_ids (user_id, account_id, external_id, transaction_id)
+        SELECT v_user_id, p_account_id, i.external_id, i.id
+        FROM to_insert AS i
+        WHERE i.external_id IS NOT NULL
+    ),
+
+    inserted AS (
+        INSERT INTO bank.transactions (
+            id, user_id, account_id, description, category, amount, currency, txn_type, merchant, txn_date,
+            posted_date, is_categorized, external_id, category_rule_id, fx_rate, base_amount, import_batch_id
+        ) OVERRIDING SYSTEM VALUE
+        SELECT
+            i.id,
+            v_user_id,
+            p_account_id,
+            i.description,
+            i.final_category,
+            i.amount,
+            i.currency,
+            i.txn_type,
+            i.merchant,
+            i.txn_date,
+            i.posted_date,
+            i.final_category IS NOT NULL,
+            i.external_id,
+            i.category_rule_id,
+            i.fx_rate,
+            round(i.amount * i.fx_rate, v_base_minor_unit),
+            v_batch.id
+        FROM to_insert AS i
+        ORDER BY i.row_no
+        RETURNING 1
+    )
+
+    UPDATE bank.import_batches AS b
+    SET
+        inserted_count = (SELECT count(*) FROM inserted),
+        duplicate_count = (SELECT count(*) FROM candidates AS c WHERE NOT c.is_new),
+        rejected_count = (SELECT count(*) FROM judged AS j WHERE j.final_rule IS NOT NULL),
+        rejections = (
+            SELECT coalesce(jsonb_agg(
+                jsonb_build_object(
+                    'row', j.row_no,
+                    'rule', j.final_rule,
+                    'value', CASE WHEN j.rule IS NULL THEN j.currency ELSE j.value END,
+                    'message', coalesce(j.message, format(
+                        'row %s: exchange_rate_missing: no exchange rate from %s to %s on or before %s',
+                        j.row_no, j.currency, v_base_currency, j.txn_date
+                    ))
+                )
+                ORDER BY j.row_no
+            ), '[]')
+            FROM judged AS j
+            WHERE j.final_rule IS NOT NULL
+        )
+    WHERE b.user_id = v_user_id AND b.id = v_batch.id
+    RETURNING b.* INTO v_batch;
+    PERFORM set_config('bank.import', coalesce(v_flag, ''), TRUE);
+
+    IF v_batch.rejected_count > 0 AND NOT p_partial THEN
+        RAISE EXCEPTION 'import refused: % of % rows rejected, nothing imported (all or none); first: %',
+            v_batch.rejected_count, jsonb_array_length(p_rows), v_batch.rejections -> 0 ->> 'message'
+            USING
+                ERRCODE = 'BKIM1',
+                DETAIL = v_batch.rejections::text,
+                HINT = 'Correct the rows, or pass p_partial => true to import the valid rows and record the rest.';
+    END IF;
+    RETURN v_batch;
+END;
+$$;
+COMMENT ON FUNCTION api.import_transactions(bigint, jsonb, text, text, boolean) IS
+'Imports p_rows (a JSON array of row objects, docs/api.md) into the acting user''s account p_account_id as one '
+'batch; returns the batch (counts, rejections). p_partial false: all or none (BKIM1); true: the valid rows import.';
