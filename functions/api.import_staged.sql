@@ -17,6 +17,7 @@ AS $$
 DECLARE
     v_rows jsonb;
 BEGIN
+    PERFORM bank.acting_user_id();  -- BKUS1 without an acting user, before anything else
     IF to_regclass('pg_temp.bank_import_rows') IS NULL THEN
         RAISE EXCEPTION 'api.import_staged: no temporary table bank_import_rows in this session'
             USING

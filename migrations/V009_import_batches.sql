@@ -12,9 +12,9 @@
 --
 -- No foreign key from transactions to the batches: on the partitioned table it would be validated
 -- by a scan of every partition under a lock that blocks writes (NOT VALID is refused there before
--- PostgreSQL 18), and no index on import_batch_id is needed either: a batch knows its account and
--- its dates, which the existing (user_id, account_id, txn_date) index and the partitions narrow to.
--- Only the import writes import_batch_id (bank_app has no privilege on the column).
+-- PostgreSQL 18). Only the import writes import_batch_id (bank_app has no privilege on the column),
+-- and undo deletes a batch's transactions before the batch. No index on it either: every insert
+-- would pay for it, and undo (rare) finds the rows through the user's primary key.
 
 CREATE TABLE bank.import_batches (
     id bigint GENERATED ALWAYS AS IDENTITY,
@@ -27,8 +27,6 @@ CREATE TABLE bank.import_batches (
     duplicate_count integer NOT NULL DEFAULT 0,
     rejected_count integer NOT NULL DEFAULT 0,
     rejections jsonb NOT NULL DEFAULT '[]',
-    first_txn_date date,
-    last_txn_date date,
     created_at timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT import_batches_pkey PRIMARY KEY (user_id, id),
     CONSTRAINT import_batches_user_id_account_id_fkey FOREIGN KEY (user_id, account_id)
@@ -39,8 +37,7 @@ CREATE TABLE bank.import_batches (
     CONSTRAINT import_batches_counts_check CHECK (
         inserted_count >= 0 AND duplicate_count >= 0 AND rejected_count >= 0
     ),
-    CONSTRAINT import_batches_rejections_check CHECK (jsonb_typeof(rejections) = 'array'),
-    CONSTRAINT import_batches_check CHECK (first_txn_date <= last_txn_date)
+    CONSTRAINT import_batches_rejections_check CHECK (jsonb_typeof(rejections) = 'array')
 );
 COMMENT ON TABLE bank.import_batches IS
 'One row per import (api.import_transactions, api.import_staged, bankdb import): its source, counts and '
@@ -56,14 +53,11 @@ COMMENT ON COLUMN bank.import_batches.duplicate_count IS
 'Rows already in the account (same bank id, or same fingerprint occurring as often), not imported again.';
 COMMENT ON COLUMN bank.import_batches.rejections IS
 'One object per rejected row: {"row": n, "rule": name, "value": offending value, "message": text}.';
-COMMENT ON COLUMN bank.import_batches.first_txn_date IS
-'The earliest txn_date the batch inserted (NULL when it inserted none); with last_txn_date, where undo looks.';
 
 CREATE TABLE bank.transaction_external_ids (
     user_id bigint NOT NULL,
     account_id bigint NOT NULL,
     external_id text NOT NULL,
-    txn_date date NOT NULL,
     transaction_id bigint NOT NULL,
     CONSTRAINT transaction_external_ids_pkey PRIMARY KEY (user_id, account_id, external_id),
     CONSTRAINT transaction_external_ids_user_id_account_id_fkey FOREIGN KEY (user_id, account_id)
@@ -74,7 +68,7 @@ COMMENT ON TABLE bank.transaction_external_ids IS
 'de-duplication checks. Kept by the import and by a trigger on transactions; the ids of archived months stay, '
 'so a statement imported again never brings an archived transaction back.';
 COMMENT ON COLUMN bank.transaction_external_ids.transaction_id IS
-'The transaction (id, with txn_date its key) that holds the bank id.';
+'The transaction (bank.transactions.id) that holds the bank id.';
 
 -- Nullable with no default: only the catalog changes, no row is rewritten.
 ALTER TABLE bank.transactions ADD COLUMN import_batch_id bigint;
@@ -83,12 +77,11 @@ COMMENT ON COLUMN bank.transactions.import_batch_id IS
 'Written only by the import.';
 
 -- Bank ids already stored. The old key let the same bank id in under two dates: the later row keeps it.
-INSERT INTO bank.transaction_external_ids (user_id, account_id, external_id, txn_date, transaction_id)
+INSERT INTO bank.transaction_external_ids (user_id, account_id, external_id, transaction_id)
 SELECT DISTINCT ON (t.user_id, t.account_id, t.external_id)
     t.user_id,
     t.account_id,
     t.external_id,
-    t.txn_date,
     t.id
 FROM bank.transactions AS t
 WHERE t.external_id IS NOT NULL

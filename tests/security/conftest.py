@@ -36,6 +36,13 @@ def populate(conn: psycopg.Connection, email: str, base: str) -> dict:
     reward = insert(conn, "rewards", user_id=user["id"], program_name="Miles")
     insert(conn, "reward_entries", user_id=user["id"], reward_id=reward["id"], entry_type="earn", points=50)
     conn.execute("UPDATE bank.accounts SET balance = 1 WHERE id = %s", (account["id"],))  # a low_balance alert
+    conn.execute("SELECT api.set_user(%s)", (user["id"],))  # an import batch, acting for the user
+    conn.execute(
+        "SELECT api.import_transactions(%s, %s::jsonb, 'test.csv')",
+        (account["id"], f'[{{"txn_date": "2025-03-07", "amount": "-4.00", "description": "Import",'
+                        f' "external_id": "imp-{email}"}}]'),
+    )
+    conn.execute("SELECT set_config('app.user_id', '', TRUE)")
     return {"user": user["id"], "account": account["id"], "txn": txn["id"], "budget": budget["id"],
             "rule": rule["id"], "bill": bill["id"], "reward": reward["id"]}
 

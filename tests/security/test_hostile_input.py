@@ -17,7 +17,8 @@ HOSTILE = [
     "𝔘𝔫𝔦𝔠𝔬𝔡𝔢 Ω ü \u202e",
     "x" * 100_000,
 ]
-PLAUSIBLE = {"bigint": 1, "integer": 3, "smallint": 2, "numeric": "1.00", "date": "2025-03-05", "bank.kyc_status": "verified"}
+PLAUSIBLE = {"bigint": 1, "integer": 3, "smallint": 2, "numeric": "1.00", "date": "2025-03-05", "bank.kyc_status": "verified",
+             "boolean": False, "jsonb": "[]"}
 # What a clean rejection looks like: bad data (22), a constraint (23), a business rule (BK), or a
 # cast the value failed (22P02). Never a syntax error, an unknown object or an internal error.
 CLEAN = ("22", "23", "BK")

@@ -26,6 +26,9 @@ NEW_ROWS = {
     "bank.rewards": lambda a: {"program_name": "Points"},
     "bank.reward_entries": lambda a: {"reward_id": a["reward"], "entry_type": "earn", "points": 1},
     "bank.alerts": lambda a: {"type": "bill_due", "message": "x"},
+    "bank.import_batches": lambda a: {"account_id": a["account"], "source": "x.csv", "partial": False},
+    "bank.transaction_external_ids": lambda a: {"account_id": a["account"], "external_id": "x",
+                                                "transaction_id": a["txn"]},
 }
 
 
@@ -62,7 +65,8 @@ def test_every_table_is_either_user_owned_behind_row_security_or_known_shared(co
     ).fetchall()]
     owned = set(user_owned(conn)) | {"bank.users"}
     assert set(tables) - owned - SHARED_TABLES == set()
-    # The acting-user check guards exactly the tables bank_app may write (monthly_totals it only reads).
+    # The acting-user check guards exactly the tables bank_app may write (monthly_totals and the bank ids
+    # it only reads).
     unprotected = conn.execute(
         """
         SELECT c.oid::regclass::text FROM pg_class AS c
@@ -82,7 +86,7 @@ def test_every_table_is_either_user_owned_behind_row_security_or_known_shared(co
         " AND NOT EXISTS (SELECT FROM pg_trigger AS t WHERE t.tgrelid = c.oid AND t.tgname = '_050_require_acting_user')",
         (sorted(owned),),
     ).fetchone()[0]
-    assert read_only == ["bank.monthly_totals"]
+    assert sorted(read_only) == ["bank.monthly_totals", "bank.transaction_external_ids"]
     assert set(user_owned(conn)) == set(NEW_ROWS)  # every user-owned table is exercised below
 
 
