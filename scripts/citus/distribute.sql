@@ -23,3 +23,5 @@ SELECT create_distributed_table('bank.bills', 'user_id', colocate_with => 'bank.
 SELECT create_distributed_table('bank.rewards', 'user_id', colocate_with => 'bank.accounts');
 SELECT create_distributed_table('bank.reward_entries', 'user_id', colocate_with => 'bank.accounts');
 SELECT create_distributed_table('bank.alerts', 'user_id', colocate_with => 'bank.accounts');
+SELECT create_distributed_table('bank.import_batches', 'user_id', colocate_with => 'bank.accounts');
+SELECT create_distributed_table('bank.transaction_external_ids', 'user_id', colocate_with => 'bank.accounts');
