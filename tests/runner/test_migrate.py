@@ -8,7 +8,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from bankdb import migrator
+from bankdb import db, migrator
 from bankdb.settings import Project
 
 from ..helpers import in_parallel
@@ -246,9 +246,9 @@ def test_plan_prints_the_sql_and_changes_nothing(two_migrations: Path, empty_db:
 
 def test_a_held_lock_makes_migrate_wait_then_fail_clearly(two_migrations: Path, empty_db: str) -> None:
     with psycopg.connect(empty_db, autocommit=True) as holder:
-        holder.execute("SELECT pg_advisory_lock(%s)", (migrator.LOCK_KEY,))
+        holder.execute("SELECT pg_advisory_lock(%s)", (db.LOCK_KEY,))
         holder_pid = holder.info.backend_pid
-        with pytest.raises(migrator.LockTimeout) as failure:
+        with pytest.raises(db.LockTimeout) as failure:
             migrate(two_migrations, empty_db, migrator.Session(lock_wait=1))
     assert f"gave up after 1s waiting for the migration lock held by backend pid {holder_pid}" in str(failure.value)
     assert history(empty_db) == {}
@@ -256,7 +256,7 @@ def test_a_held_lock_makes_migrate_wait_then_fail_clearly(two_migrations: Path, 
 
 def test_a_crashed_holder_leaves_no_stale_lock(two_migrations: Path, empty_db: str, server) -> None:
     holder = psycopg.connect(empty_db, autocommit=True)
-    holder.execute("SELECT pg_advisory_lock(%s)", (migrator.LOCK_KEY,))
+    holder.execute("SELECT pg_advisory_lock(%s)", (db.LOCK_KEY,))
     with psycopg.connect(server.conninfo(), autocommit=True) as admin:  # the holder's backend dies
         admin.execute("SELECT pg_terminate_backend(%s)", (holder.info.backend_pid,))
     migrate(two_migrations, empty_db, migrator.Session(lock_wait=10))
