@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
-from bankdb import migrator
+from bankdb import db, migrator
 from bankdb.server import pg_tool
 
 MAGIC = b"BANKDB-AESGCM-1\n"
@@ -114,24 +114,11 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def stable_text(conn: psycopg.Connection) -> None:
-    """Rows print the same on any server: UTC times, ISO dates."""
-    conn.execute("SET TimeZone = 'UTC'")
-    conn.execute("SET DateStyle = 'ISO'")
-
-
-def rows_and_checksum(conn: psycopg.Connection, table: sql.Composable) -> tuple[int, str]:
-    """The row count and an order-independent checksum of the rows' text (after stable_text)."""
-    return conn.execute(sql.SQL(
-        "SELECT count(*), coalesce(sum(hashtextextended(t::text, 0)::numeric), 0)::text FROM {} AS t"
-    ).format(table)).fetchone()
-
-
 def fingerprint(conninfo: str) -> dict:
     """What a restore must reproduce: server version, migration history, and per table the row count
     and an order-independent checksum of its rows."""
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        stable_text(conn)
+    with db.connect(conninfo, "bankdb backup") as conn:
+        db.stable_text(conn)
         tables = [r[0] for r in conn.execute(
             """
             SELECT c.oid::regclass::text FROM pg_catalog.pg_class AS c
@@ -143,7 +130,7 @@ def fingerprint(conninfo: str) -> dict:
         ).fetchall()]
         counts = {}
         for table in tables:
-            rows, checksum = rows_and_checksum(conn, sql.SQL(table))
+            rows, checksum = db.rows_and_checksum(conn, sql.SQL(table))
             counts[table] = {"rows": rows, "checksum": checksum}
         history = {a.id: a.checksum for a in migrator.read_history(conn).values()}
         return {"server_version": conn.info.server_version, "migrations": history, "tables": counts}
@@ -176,7 +163,7 @@ def _run(args: list[str], what: str) -> None:
 def backup(conninfo: str, directory: Path, key: bytes | None = None, keep: int = 7, out: Out = print) -> Path:
     """Take a backup into a new folder under `directory`, prove the archive readable, then delete
     all but the newest `keep` backups there."""
-    with psycopg.connect(conninfo) as conn:
+    with db.connect(conninfo, "bankdb backup") as conn:
         dbname, major = conn.info.dbname, conn.info.server_version // 10000
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
     target = directory / f"{PREFIX}{dbname}-{stamp}"
@@ -233,7 +220,7 @@ def create_missing_roles(server_conninfo: str, roles_sql: str, out: Out) -> None
     """Run the statements of a roles file that concern roles the cluster lacks; existing roles are
     left exactly as they are."""
     lines = roles_sql.splitlines()
-    with psycopg.connect(make_conninfo(server_conninfo, dbname="postgres"), autocommit=True) as conn:
+    with db.connect(make_conninfo(server_conninfo, dbname="postgres"), "bankdb restore") as conn:
         existing = {r[0] for r in conn.execute("SELECT rolname FROM pg_catalog.pg_roles").fetchall()}
         missing = {_role_of(line) for line in lines if line.startswith("CREATE ROLE ")} - existing
         for line in lines:
@@ -267,11 +254,11 @@ def restore(server_conninfo: str, source: Path, database: str, key: bytes | None
     if manifest["encrypted"] and key is None:
         raise BackupError("this backup is encrypted: give its key (--key-file)")
     target = make_conninfo(server_conninfo, dbname=database)
-    with psycopg.connect(make_conninfo(server_conninfo, dbname="postgres"), autocommit=True) as admin:
+    with db.connect(make_conninfo(server_conninfo, dbname="postgres"), "bankdb restore") as admin:
         major = admin.info.server_version // 10000
         exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
         if exists:
-            with psycopg.connect(target) as conn:
+            with db.connect(target, "bankdb restore") as conn:
                 empty = database_is_empty(conn)
             if not empty and not force:
                 raise BackupError(f"database {database} is not empty: restore into a new one, or give --force")

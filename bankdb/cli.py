@@ -12,7 +12,7 @@ from pathlib import Path
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
-from bankdb import backup, doctor, generate, migrator, retention, seed
+from bankdb import backup, db, doctor, generate, migrator, retention, seed
 from bankdb.server import ServerError, pg_bin
 from bankdb.settings import EMBEDDED_DATABASE, Project, Target, default_project_dir, resolve_target
 
@@ -65,8 +65,8 @@ def _check_url(target: Target) -> None:
                                      target.conninfo))
 
 
-def _session(args: argparse.Namespace) -> migrator.Session:
-    return migrator.Session(args.lock_wait, args.lock_timeout, args.statement_timeout)
+def _session(args: argparse.Namespace) -> db.Session:
+    return db.Session(args.lock_wait, args.lock_timeout, args.statement_timeout)
 
 
 def _prepare(project: Project) -> Target:
@@ -96,12 +96,15 @@ def _connection_help(project: Project, target: Target) -> str:
 
 def cmd_up(project: Project, args: argparse.Namespace) -> int:
     target = _prepare(project)
-    migrator.migrate(project, target.conninfo, _session(args))
-    if target.embedded:  # the embedded server preloads it, and we are its superuser
-        with psycopg.connect(target.conninfo, autocommit=True) as conn:
+    session = _session(args)
+    # One session and one reading of the tree for the whole command.
+    with db.connect(target.conninfo, "bankdb", session) as conn:
+        tree = migrator.read_tree(project)
+        migrator.migrate_on(conn, tree, session.lock_wait)
+        if target.embedded:  # the embedded server preloads it, and we are its superuser
             conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements SCHEMA public")
-    print("Seeding lookups" + ("" if args.no_demo else " and demo data") + ":")
-    seed.seed(project, target.conninfo, demo=not args.no_demo, replace_demo=args.replace_demo)
+        print("Seeding lookups" + ("" if args.no_demo else " and demo data") + ":")
+        seed.seed_on(conn, tree, demo=not args.no_demo, replace_demo=args.replace_demo)
     print(_connection_help(project, target))
     return 0
 
@@ -542,7 +545,7 @@ def main(argv: list[str] | None = None) -> int:
         return _fail("interrupted; an unfinished transaction was rolled back", 130)
     except migrator.DriftError as exc:
         return _fail(str(exc), 2)
-    except (UsageError, migrator.ProjectError, migrator.ScriptError, migrator.LockTimeout, seed.NotMigrated,
+    except (UsageError, migrator.ProjectError, db.ScriptError, db.LockTimeout, seed.NotMigrated,
             ServerError, backup.BackupError, retention.RetentionError) as exc:
         return _fail(str(exc))
     except psycopg.Error as exc:

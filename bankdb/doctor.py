@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import sql
 
-from bankdb import migrator
+from bankdb import db
 
 
 @dataclass(frozen=True)
@@ -164,6 +164,6 @@ CHECKS: list[tuple[str, Callable[[psycopg.Connection, Limits], list[str]]]] = [
 
 def examine(conninfo: str, limits: Limits = Limits()) -> dict[str, list[str]]:
     """Run every check; {check: problems}. No problems anywhere means healthy."""
-    with psycopg.connect(conninfo, autocommit=True, application_name="bankdb doctor") as conn:
-        migrator.become_owner(conn)  # every user's rows, as the migrations see them
+    with db.connect(conninfo, "bankdb doctor") as conn:
+        db.become_owner(conn)  # every user's rows, as the migrations see them
         return {name: check(conn, limits) for name, check in CHECKS}

@@ -15,9 +15,7 @@ import sys
 import time
 from collections.abc import Callable
 
-import psycopg
-
-from bankdb import migrator
+from bankdb import db
 
 GENERATED = "@gen.bankdb.test"
 
@@ -50,8 +48,8 @@ def generate(conninfo: str, users: int, seed: int = 1, heavy_users: int = 0, hea
              months: int = 24, batch: int = 2_000, out: Callable[[str], None] = print,
              progress: Callable[[str, int, int, float], None] = _progress) -> dict[str, int]:
     """Replace the generated users (their e-mail ends in @gen.bankdb.test) by `users` new ones."""
-    with psycopg.connect(conninfo, autocommit=True, application_name="bankdb generate") as conn:
-        migrator.become_owner(conn)
+    with db.connect(conninfo, "bankdb generate") as conn:
+        db.become_owner(conn)
         params = {"seed": seed, "months": months, "heavy": heavy_users, "heavy_n": heavy_transactions}
         conn.execute(f"DELETE FROM bank.users WHERE email LIKE '%%{GENERATED}'")
         first, last = conn.execute(

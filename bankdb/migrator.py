@@ -5,9 +5,11 @@ them, `-- transactional: false` directives). On top of it this module adds what 
 
 * a checksum of each applied file's content, so an edited, renamed or removed migration is *drift*;
 * each run in one transaction with its bookkeeping (a failure leaves nothing behind);
-* a session advisory lock taken with pg_try_advisory_lock and a deadline (dies with its session);
-* versioned files strictly in order, lock_timeout/statement_timeout on the session;
+* the migration lock (bankdb.db.migration_lock) around every change, and the migration session;
+* versioned files strictly in order;
 * repeatable folders (functions/, views/) re-applied when their content changes.
+
+Connections, the owner role, running statements and the lock are bankdb.db's.
 """
 
 from __future__ import annotations
@@ -21,13 +23,13 @@ from pathlib import Path
 
 import jinja2
 import psycopg
-import sqlparse
 from yoyo.migrations import parse_metadata_from_sql_comments, read_migrations
 
+from bankdb import db
+from bankdb.db import OWNER_ROLE, ScriptError, Session, split_statements
 from bankdb.settings import Project
 
 HISTORY_SCHEMA = "bankdb"
-OWNER_ROLE = "bank_owner"  # owns every object (V005); a migration runs as it once it exists
 BACKUP_ROLE = "bank_backup"  # reads everything, the runner's history included, to dump it
 HISTORY_TABLE = f"{HISTORY_SCHEMA}.migrations"
 # Loaded from seeds/ as OWNER_ROLE after a run that changed something: the lookups every insert
@@ -35,18 +37,12 @@ HISTORY_TABLE = f"{HISTORY_SCHEMA}.migrations"
 LOOKUP_SEEDS = ("currencies.sql", "categories.sql")
 # Loaded after every run, even one with nothing to do: the partitions from this month on.
 PARTITION_SEED = "partitions_ahead.sql"
-# One advisory lock key for "a bankdb run is changing this database": the bytes of 'bankdbmg'.
-LOCK_KEY = int.from_bytes(b"bankdbmg", "big")
 VERSIONED_NAME = re.compile(r"V(?P<version>\d{3,})_[a-z0-9_]+")
 VIEW_NAME = re.compile(
     r"CREATE\s+(?:OR\s+REPLACE\s+)?VIEW\s+(?P<schema>\w+)\.(?P<name>\w+)", re.IGNORECASE
 )
 
 Out = Callable[[str], None]
-
-
-class ScriptError(Exception):
-    """A statement failed; the run was rolled back."""
 
 
 class ProjectError(Exception):
@@ -61,26 +57,11 @@ class DriftError(Exception):
     """The database's history and the files disagree; a DBA must resolve it first."""
 
 
-class LockTimeout(Exception):
-    """Another run holds the migration lock."""
-
-
-
-
 # -- reading the tree ------------------------------------------------------------------------
 
 
 def checksum(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def split_statements(sql: str) -> list[str]:
-    """Split a script into statements the way yoyo does (sqlparse), dropping comment-only pieces."""
-    statements = []
-    for piece in sqlparse.split(sql):
-        if sqlparse.format(piece, strip_comments=True).strip():
-            statements.append(piece.strip())
-    return statements
 
 
 @dataclass(frozen=True)
@@ -159,6 +140,19 @@ def read_repeatables(directories: Iterable[Path]) -> list[Script]:
                 text = path.read_text(encoding="utf-8")
             scripts.append(Script("repeatable", f"{directory.name}/{path.name}", path, text))
     return scripts
+
+
+@dataclass(frozen=True)
+class Tree:
+    """The project's migrations and repeatable scripts, read from disk once per command."""
+
+    project: Project
+    versioned: list[Script]
+    repeatables: list[Script]
+
+
+def read_tree(project: Project) -> Tree:
+    return Tree(project, read_versioned(project.migrations), read_repeatables(project.repeatable_dirs))
 
 
 # -- the database's history ------------------------------------------------------------------
@@ -263,8 +257,8 @@ class State:
         return [s for s in self.versioned if s.id in self.history]
 
 
-def compute_state(project: Project, history: dict[str, Applied]) -> State:
-    state = State(read_versioned(project.migrations), read_repeatables(project.repeatable_dirs), history)
+def compute_state(tree: Tree, history: dict[str, Applied]) -> State:
+    state = State(tree.versioned, tree.repeatables, history)
     files = {s.id: s for s in state.versioned}
     applied_ids = {a.id for a in history.values() if a.kind == "versioned"}
     for applied_id in sorted(applied_ids):
@@ -293,7 +287,7 @@ def compute_state(project: Project, history: dict[str, Applied]) -> State:
     if state.views_changed:
         # Views are dropped and made again (CREATE OR REPLACE VIEW cannot change a column's type),
         # so every view comes back, and so does what follows them (security/ grants them).
-        views = project.root / "views"
+        views = tree.project.root / "views"
         first = next(i for i, s in enumerate(state.repeatables) if s.path.parent == views)
         due = {s.id for s in state.repeatables_due}
         state.repeatables_due = [s for i, s in enumerate(state.repeatables) if s.id in due or i >= first]
@@ -423,59 +417,6 @@ def rollback_units(
 # -- running ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Session:
-    lock_wait: float = 60.0
-    lock_timeout: str = "10s"
-    statement_timeout: str = "15min"
-
-
-def connect(conninfo: str, session: Session) -> psycopg.Connection:
-    conn = psycopg.connect(conninfo, autocommit=True, application_name="bankdb")
-    # Scripts name every object with its schema; an empty path makes a forgotten one an error.
-    conn.execute("SELECT set_config('search_path', 'pg_catalog', false)")
-    # As pg_restore does: a function's body is checked when it is called, not when it is created,
-    # so scripts apply in name order even when a function calls one from a later file.
-    conn.execute("SELECT set_config('check_function_bodies', 'off', false)")
-    conn.execute("SELECT set_config('lock_timeout', %s, false)", (session.lock_timeout,))
-    conn.execute("SELECT set_config('statement_timeout', %s, false)", (session.statement_timeout,))
-    return conn
-
-
-def acquire_lock(conn: psycopg.Connection, wait: float) -> None:
-    """Take the session advisory lock, polling until `wait` seconds have passed.
-
-    A session lock is released when its connection ends, so a crashed run leaves nothing behind.
-    """
-    deadline = time.monotonic() + wait
-    while True:
-        if conn.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()[0]:
-            return
-        if time.monotonic() >= deadline:
-            holder = conn.execute(
-                """
-                SELECT a.pid, a.application_name, a.backend_start
-                FROM pg_catalog.pg_locks AS l
-                JOIN pg_catalog.pg_stat_activity AS a ON a.pid = l.pid
-                WHERE l.locktype = 'advisory' AND l.granted
-                  AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
-                  AND ((l.classid::bigint << 32) | l.objid::bigint) = %s
-                """,
-                (LOCK_KEY,),
-            ).fetchone()
-            who = f"backend pid {holder[0]} ({holder[1]}, connected {holder[2]:%Y-%m-%d %H:%M:%S%z})" if holder else "another session"
-            raise LockTimeout(
-                f"gave up after {wait:g}s waiting for the migration lock held by {who}: "
-                "another bankdb run is changing this database. Retry when it has finished; "
-                "a crashed run's lock goes away with its connection."
-            )
-        time.sleep(0.25)
-
-
-def release_lock(conn: psycopg.Connection) -> None:
-    conn.execute("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
-
-
 def _bookkeep(conn: psycopg.Connection, unit: Unit, duration_ms: int) -> None:
     if unit.record is not None:
         conn.execute(
@@ -494,45 +435,17 @@ def _bookkeep(conn: psycopg.Connection, unit: Unit, duration_ms: int) -> None:
         conn.execute(f"DELETE FROM {HISTORY_TABLE} WHERE id = ANY(%s)", (unit.forget,))
 
 
-def become_owner(conn: psycopg.Connection) -> None:
-    """SET ROLE bank_owner, once it owns schema bank here and this login may become it."""
-    conn.execute(
-        """
-        SELECT set_config('role', r.rolname, false)
-        FROM pg_catalog.pg_roles AS r
-        JOIN pg_catalog.pg_namespace AS n ON n.nspowner = r.oid
-        WHERE n.nspname = 'bank' AND r.rolname = %s AND pg_has_role(session_user, r.oid, 'MEMBER')
-        """,
-        (OWNER_ROLE,),
-    )
-
-
 def _run_statements(conn: psycopg.Connection, unit: Unit) -> None:
     """Run a unit's statements; as OWNER_ROLE, so that it owns what they create, once it owns the
     schema bank of this database (V005 hands it over, maybe earlier in the same run) and this login
     may become it. Until then, and in a second database of the cluster, the login runs them."""
     if unit.as_owner:
-        become_owner(conn)
+        db.become_owner(conn)
     try:
-        for statement in unit.statements:
-            try:
-                conn.execute(statement)
-            except psycopg.Error as exc:
-                raise ScriptError(describe_failure(unit.label, statement, exc)) from exc
+        db.run_statements(conn, unit.label, unit.statements)
     finally:
         if not conn.broken and conn.info.transaction_status != psycopg.pq.TransactionStatus.INERROR:
             conn.execute("RESET ROLE")  # the bookkeeping is the login's own
-
-
-def describe_failure(label: str, statement: str, exc: psycopg.Error) -> str:
-    diag = exc.diag
-    first_line = statement.strip().splitlines()[0][:100]
-    lines = [f"{label} failed at: {first_line}", f"  {diag.sqlstate or ''} {diag.message_primary or exc}".rstrip()]
-    for name, value in (("detail", diag.message_detail), ("hint", diag.message_hint)):
-        if value:
-            lines.append(f"  {name}: {value}")
-    lines.append("  Nothing of this run was kept.")
-    return "\n".join(lines)
 
 
 def execute(conn: psycopg.Connection, units: list[Unit], out: Out) -> None:
@@ -595,13 +508,13 @@ def render_plan(units: list[Unit]) -> str:
 
 
 def status(project: Project, conninfo: str) -> State:
-    with psycopg.connect(conninfo, autocommit=True, application_name="bankdb status") as conn:
-        return compute_state(project, read_history(conn))
+    with db.connect(conninfo, "bankdb status") as conn:
+        return compute_state(read_tree(project), read_history(conn))
 
 
 def plan(project: Project, conninfo: str) -> tuple[State, list[Unit]]:
-    with psycopg.connect(conninfo, autocommit=True, application_name="bankdb plan") as conn:
-        state = compute_state(project, read_history(conn))
+    with db.connect(conninfo, "bankdb plan") as conn:
+        state = compute_state(read_tree(project), read_history(conn))
         if state.blocked:
             return state, []
         units = migrate_units(conn, state)
@@ -619,29 +532,31 @@ def _refuse_if_blocked(state: State, verb: str) -> None:
 
 
 def migrate(project: Project, conninfo: str, session: Session = Session(), out: Out = print) -> State:
-    with connect(conninfo, session) as conn:
-        acquire_lock(conn, session.lock_wait)
-        try:
-            ensure_history(conn)
-            state = compute_state(project, read_history(conn))
-            _refuse_if_blocked(state, "migrate")
-            units = migrate_units(conn, state)
-            if units:
-                out(
-                    f"Applying {len(state.pending)} migration(s) and "
-                    f"{len(state.repeatables_due)} repeatable script(s):"
-                )
-                execute(conn, units + ready_units(project, lookups=True), out)
-            else:
-                out("Nothing to do: the database is up to date.")
-                # A month may have begun since the last run.
-                execute(conn, ready_units(project, lookups=False), lambda _: None)
-            hand_history_to_owner(conn)
-            grant_history_to_backup(conn)
-            return state
-        finally:
-            if not conn.closed and not conn.broken:
-                release_lock(conn)
+    with db.connect(conninfo, "bankdb", session) as conn:
+        return migrate_on(conn, read_tree(project), session.lock_wait, out)
+
+
+def migrate_on(conn: psycopg.Connection, tree: Tree, lock_wait: float, out: Out = print) -> State:
+    """Migrate through a migration session (db.connect with a Session) under the migration lock;
+    `bankdb up` goes on to seed through the same session, with the same tree."""
+    with db.migration_lock(conn, lock_wait):
+        ensure_history(conn)
+        state = compute_state(tree, read_history(conn))
+        _refuse_if_blocked(state, "migrate")
+        units = migrate_units(conn, state)
+        if units:
+            out(
+                f"Applying {len(state.pending)} migration(s) and "
+                f"{len(state.repeatables_due)} repeatable script(s):"
+            )
+            execute(conn, units + ready_units(tree.project, lookups=True), out)
+        else:
+            out("Nothing to do: the database is up to date.")
+            # A month may have begun since the last run.
+            execute(conn, ready_units(tree.project, lookups=False), lambda _: None)
+        hand_history_to_owner(conn)
+        grant_history_to_backup(conn)
+        return state
 
 
 def hand_history_to_owner(conn: psycopg.Connection) -> None:
@@ -685,43 +600,34 @@ def rollback(
     out: Out = print,
     dry_run: bool = False,
 ) -> list[Unit]:
-    with connect(conninfo, session) as conn:
-        acquire_lock(conn, session.lock_wait)
-        try:
-            state = compute_state(project, read_history(conn))
-            _refuse_if_blocked(state, "rollback")
-            units = rollback_units(conn, state, steps, to)
-            if dry_run:
-                out(render_plan(units).rstrip())
-            elif not units:
-                out("Nothing to roll back.")
-            else:
-                execute(conn, units, out)
-            return units
-        finally:
-            if not conn.closed and not conn.broken:
-                release_lock(conn)
+    with db.connect(conninfo, "bankdb", session) as conn, db.migration_lock(conn, session.lock_wait):
+        state = compute_state(read_tree(project), read_history(conn))
+        _refuse_if_blocked(state, "rollback")
+        units = rollback_units(conn, state, steps, to)
+        if dry_run:
+            out(render_plan(units).rstrip())
+        elif not units:
+            out("Nothing to roll back.")
+        else:
+            execute(conn, units, out)
+        return units
 
 
 def resolve(project: Project, conninfo: str, script_id: str, session: Session = Session(), out: Out = print) -> None:
     """Accept a drifted migration: record the file's current checksum, or forget a removed one."""
-    with connect(conninfo, session) as conn:
-        acquire_lock(conn, session.lock_wait)
-        try:
-            history = read_history(conn)
-            applied = history.get(script_id)
-            if applied is None or applied.kind != "versioned":
-                raise ProjectError(f"{script_id}: not an applied migration; nothing to resolve")
-            files = {s.id: s for s in read_versioned(project.migrations)}
-            with conn.transaction():
-                if script_id in files:
-                    conn.execute(
-                        f"UPDATE {HISTORY_TABLE} SET checksum = %s WHERE id = %s",
-                        (files[script_id].checksum, script_id),
-                    )
-                    out(f"{script_id}: recorded the checksum of the file as it is now.")
-                else:
-                    conn.execute(f"DELETE FROM {HISTORY_TABLE} WHERE id = %s", (script_id,))
-                    out(f"{script_id}: forgotten (its file is gone; its objects stay in the database).")
-        finally:
-            release_lock(conn)
+    with db.connect(conninfo, "bankdb", session) as conn, db.migration_lock(conn, session.lock_wait):
+        history = read_history(conn)
+        applied = history.get(script_id)
+        if applied is None or applied.kind != "versioned":
+            raise ProjectError(f"{script_id}: not an applied migration; nothing to resolve")
+        files = {s.id: s for s in read_versioned(project.migrations)}
+        with conn.transaction():
+            if script_id in files:
+                conn.execute(
+                    f"UPDATE {HISTORY_TABLE} SET checksum = %s WHERE id = %s",
+                    (files[script_id].checksum, script_id),
+                )
+                out(f"{script_id}: recorded the checksum of the file as it is now.")
+            else:
+                conn.execute(f"DELETE FROM {HISTORY_TABLE} WHERE id = %s", (script_id,))
+                out(f"{script_id}: forgotten (its file is gone; its objects stay in the database).")

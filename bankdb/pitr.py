@@ -14,9 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import psycopg
-
-from bankdb import migrator, seed
+from bankdb import db, migrator, seed
 from bankdb.server import TRUST_LOOPBACK, EmbeddedServer, ServerError, free_port, give_to_service_user
 from bankdb.settings import Project
 
@@ -65,7 +63,7 @@ def drill(project: Project, bin_dir: Path, home: Path, out: Callable[[str], None
     primary.start(hba=TRUST_LOOPBACK)
     recovered = EmbeddedServer(home / "recovered", bin_dir, free_port(), tcp=True)
     try:
-        with psycopg.connect(primary.conninfo(), autocommit=True) as conn:
+        with db.connect(primary.conninfo(), "bankdb pitr") as conn:
             conn.execute("CREATE DATABASE bankdb")
         target = primary.conninfo("bankdb")
         out("Migrating and seeding the primary...")
@@ -89,7 +87,7 @@ def drill(project: Project, bin_dir: Path, home: Path, out: Callable[[str], None
             " FROM bank.accounts AS a CROSS JOIN generate_series(1, %s) AS g"
             " WHERE a.id = (SELECT min(id) FROM bank.accounts WHERE account_type = 'checking')"
         )
-        with psycopg.connect(target, autocommit=True) as conn:
+        with db.connect(target, "bankdb pitr") as conn:
             conn.execute(insert, ("drill: before the target", before))
             target_time = conn.execute("SELECT clock_timestamp()").fetchone()[0]
             time.sleep(0.2)
@@ -120,7 +118,7 @@ def drill(project: Project, bin_dir: Path, home: Path, out: Callable[[str], None
         (recovered.data / "recovery.signal").touch()
         give_to_service_user(recovered.data / "recovery.signal")
         recovered.start(hba=TRUST_LOOPBACK)
-        with psycopg.connect(recovered.conninfo("bankdb"), autocommit=True) as conn:
+        with db.connect(recovered.conninfo("bankdb"), "bankdb pitr") as conn:
             _until(lambda: not conn.execute("SELECT pg_is_in_recovery()").fetchone()[0])
             rto = time.monotonic() - started
             counts = dict(conn.execute(

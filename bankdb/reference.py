@@ -16,6 +16,8 @@ from pathlib import Path
 
 import psycopg
 
+from bankdb import db
+
 # The seed document's "Database Architecture" outline, with the tables bankdb added placed where
 # they serve. Every table of schema bank must be in one group: a new table lands in OTHER, and
 # the tests fail until it is placed here.
@@ -154,7 +156,7 @@ def _acl(rows) -> dict[str, list[str]]:
 
 def catalog(conninfo: str) -> Catalog:
     """Everything the reference shows, read in one snapshot."""
-    with psycopg.connect(conninfo, autocommit=False, application_name="bankdb docs") as conn:
+    with db.connect(conninfo, "bankdb docs", autocommit=False) as conn:
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         # Every name in pg_get_*def output comes schema-qualified, whatever the login's settings.
         conn.execute("SELECT set_config('search_path', 'pg_catalog', true)")

@@ -18,8 +18,8 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from bankdb import migrator
-from bankdb.backup import rows_and_checksum, stable_text
+from bankdb import db
+
 
 class RetentionError(Exception):
     pass
@@ -51,14 +51,14 @@ def archive_partitions(conninfo: str, keep_months: int, directory: Path, today: 
         raise RetentionError(f"keep at least one month of transactions (--keep-months {keep_months})")
     directory.mkdir(parents=True, exist_ok=True)
     archived = []
-    with psycopg.connect(conninfo, autocommit=True, application_name="bankdb retention") as conn:
-        migrator.become_owner(conn)
-        stable_text(conn)
+    with db.connect(conninfo, "bankdb retention") as conn:
+        db.become_owner(conn)
+        db.stable_text(conn)
         for name in expired(conn, keep_months, today or datetime.date.today()):
             table = sql.Identifier("bank_partitions", name)
             with conn.transaction():
                 conn.execute(sql.SQL("ALTER TABLE bank.transactions DETACH PARTITION {}").format(table))
-            rows, checksum = rows_and_checksum(conn, table)
+            rows, checksum = db.rows_and_checksum(conn, table)
             target = directory / f"{name}.copy"
             digest = hashlib.sha256()
             with target.open("wb") as f, conn.cursor().copy(sql.SQL("COPY {} TO STDOUT").format(table)) as copy:
@@ -72,7 +72,7 @@ def archive_partitions(conninfo: str, keep_months: int, directory: Path, today: 
                 with target.open("rb") as f, conn.cursor().copy("COPY retention_check FROM STDIN") as copy:
                     while block := f.read(1 << 20):
                         copy.write(block)
-                again = rows_and_checksum(conn, sql.Identifier("retention_check"))
+                again = db.rows_and_checksum(conn, sql.Identifier("retention_check"))
             if (again[0], again[1]) != (rows, checksum):
                 raise RetentionError(
                     f"{target} does not hold what {name} held ({again[0]} rows, not {rows}): the partition is "

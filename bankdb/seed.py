@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 from psycopg import sql
 
-from bankdb import migrator
+from bankdb import db, migrator
 from bankdb.settings import Project
 
 LOOKUPS = migrator.LOOKUP_SEEDS
@@ -22,25 +22,32 @@ def seed(project: Project, conninfo: str, demo: bool = False, replace_demo: bool
     """Load the lookups (idempotent upserts) and, with demo, the demo users unless they are there already.
 
     replace_demo deletes the demo users and everything they own first, and loads them again (new ids)."""
-    with psycopg.connect(conninfo, autocommit=True, application_name="bankdb seed") as conn:
-        state = migrator.compute_state(project, migrator.read_history(conn))
-        if state.exit_code != 0:
-            raise NotMigrated("the database is not up to date: run `bankdb migrate` first (see `bankdb status`)")
-        with conn.transaction():
-            for name in LOOKUPS:
-                _run(conn, project, name, out)
-            if not (demo or replace_demo):
-                return
-            users = [r[0] for r in conn.execute(
-                "SELECT id FROM bank.users WHERE email LIKE %s ORDER BY id", (DEMO_EMAILS,)
-            )]
-            if users and not replace_demo:
-                out(f"  seeds/{DEMO}: kept the {len(users)} demo users already here, and all they own "
-                    "(--replace-demo deletes and reloads them)")
-                return
-            if users:
-                out(f"  deleted the demo users and everything they owned: {delete_demo_users(conn, users)}")
-            _run(conn, project, DEMO, out)
+    with db.connect(conninfo, "bankdb seed") as conn:
+        seed_on(conn, migrator.read_tree(project), demo, replace_demo, out)
+
+
+def seed_on(conn: psycopg.Connection, tree: migrator.Tree, demo: bool = False, replace_demo: bool = False,
+            out: migrator.Out = print) -> None:
+    """seed() through an open session, with a tree already read (`bankdb up` migrated with both)."""
+    state = migrator.compute_state(tree, migrator.read_history(conn))
+    if state.exit_code != 0:
+        raise NotMigrated("the database is not up to date: run `bankdb migrate` first (see `bankdb status`)")
+    project = tree.project
+    with conn.transaction():
+        for name in LOOKUPS:
+            _run(conn, project, name, out)
+        if not (demo or replace_demo):
+            return
+        users = [r[0] for r in conn.execute(
+            "SELECT id FROM bank.users WHERE email LIKE %s ORDER BY id", (DEMO_EMAILS,)
+        )]
+        if users and not replace_demo:
+            out(f"  seeds/{DEMO}: kept the {len(users)} demo users already here, and all they own "
+                "(--replace-demo deletes and reloads them)")
+            return
+        if users:
+            out(f"  deleted the demo users and everything they owned: {delete_demo_users(conn, users)}")
+        _run(conn, project, DEMO, out)
 
 
 def delete_demo_users(conn: psycopg.Connection, users: list[int]) -> str:
@@ -63,9 +70,5 @@ def delete_demo_users(conn: psycopg.Connection, users: list[int]) -> str:
 
 def _run(conn: psycopg.Connection, project: Project, name: str, out: migrator.Out) -> None:
     path = project.seeds / name
-    for statement in migrator.split_statements(path.read_text(encoding="utf-8")):
-        try:
-            conn.execute(statement)
-        except psycopg.Error as exc:
-            raise migrator.ScriptError(migrator.describe_failure(f"seeds/{path.name}", statement, exc)) from exc
+    db.run_statements(conn, f"seeds/{path.name}", db.split_statements(path.read_text(encoding="utf-8")))
     out(f"  seeds/{path.name}")

@@ -46,7 +46,7 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bankdb import generate, migrator, seed  # noqa: E402
+from bankdb import db, generate, migrator, seed  # noqa: E402
 from bankdb.server import EmbeddedServer, pg_bin  # noqa: E402
 from bankdb.settings import Project  # noqa: E402
 
@@ -141,7 +141,7 @@ def prepare(server: EmbeddedServer, data: Dataset, args: argparse.Namespace) -> 
             for name, value in (("insert_users", INSERT_USERS), ("import_rows", args.import_rows),
                                 ("first_day", first_day)):
                 conn.execute("SELECT set_config(%s, %s, TRUE)", (f"bench.{name}", str(value)))
-            for statement in migrator.split_statements((HERE / "setup.sql").read_text()):
+            for statement in db.split_statements((HERE / "setup.sql").read_text()):
                 conn.execute(statement)
         load_seed_schema(conn)
         grant_bench_roles(conn, data.name)
@@ -158,7 +158,7 @@ def load_seed_schema(conn: psycopg.Connection) -> None:
     started = time.monotonic()
     conn.execute("CREATE SCHEMA seed")
     conn.execute("SET search_path = seed")
-    for statement in migrator.split_statements((HERE / "seed_schema.sql").read_text()):
+    for statement in db.split_statements((HERE / "seed_schema.sql").read_text()):
         conn.execute(statement)
     indexes = conn.execute(
         """
@@ -171,7 +171,7 @@ def load_seed_schema(conn: psycopg.Connection) -> None:
     for name, _ in indexes:
         conn.execute(f"DROP INDEX {name}")
     with conn.transaction():
-        for statement in migrator.split_statements((HERE / "load_seed.sql").read_text()):
+        for statement in db.split_statements((HERE / "load_seed.sql").read_text()):
             conn.execute(statement)
     conn.execute("SET maintenance_work_mem = '1GB'")
     for _, definition in indexes:

@@ -14,7 +14,7 @@ from decimal import Decimal
 import psycopg
 import pytest
 
-from bankdb import migrator
+from bankdb import cli, db, migrator
 from bankdb.settings import LIBPQ_VARIABLES, Project
 
 from ..conftest import PROJECT
@@ -126,6 +126,30 @@ def test_up_on_a_database_url_migrates_and_seeds(server, empty_db: str) -> None:
     result = bankdb("up", url=database_url(server, empty_db))
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1] == "Connected through DATABASE_URL."
+    with psycopg.connect(empty_db) as conn:
+        assert conn.execute("SELECT count(*) FROM bank.users").fetchone()[0] == 3
+
+
+def test_up_connects_once_and_reads_the_tree_once(
+    server, empty_db: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    """Migrating and seeding share one session and one reading of migrations/, functions/, views/..."""
+    calls = {"connect": 0, "read_tree": 0}
+
+    def counted(name: str, function):
+        def wrapper(*args, **kwargs):
+            calls[name] += 1
+            return function(*args, **kwargs)
+        return wrapper
+
+    monkeypatch.setattr(db, "connect", counted("connect", db.connect))
+    monkeypatch.setattr(migrator, "read_tree", counted("read_tree", migrator.read_tree))
+    for name in (*LIBPQ_VARIABLES, "BANKDB_PROJECT_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DATABASE_URL", database_url(server, empty_db))
+    assert cli.main(["up"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "Connected through DATABASE_URL."
+    assert calls == {"connect": 1, "read_tree": 1}
     with psycopg.connect(empty_db) as conn:
         assert conn.execute("SELECT count(*) FROM bank.users").fetchone()[0] == 3
 
@@ -313,8 +337,8 @@ def test_status_always_lists_what_is_pending(server, db: str, project_copy: Proj
     result = bankdb("status", project=project_copy, url=database_url(server, db))
     assert result.returncode == 1
     lines = result.stdout.splitlines()
-    applied = migrator.read_versioned(project_copy.migrations)[:-1]
-    assert lines[1].startswith(f"migrations: {len(applied)} applied, 1 pending; newest {applied[-1].id}, applied ")
+    released = migrator.read_versioned(PROJECT.migrations)
+    assert lines[1].startswith(f"migrations: {len(released)} applied, 1 pending; newest {released[-1].id}, applied ")
     assert lines[2] == "  pending  V999_more"
     assert not any(line.startswith("  applied") for line in lines)
 

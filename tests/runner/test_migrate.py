@@ -8,7 +8,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from bankdb import migrator
+from bankdb import db, migrator
 from bankdb.settings import Project
 
 from ..helpers import in_parallel
@@ -246,9 +246,9 @@ def test_plan_prints_the_sql_and_changes_nothing(two_migrations: Path, empty_db:
 
 def test_a_held_lock_makes_migrate_wait_then_fail_clearly(two_migrations: Path, empty_db: str) -> None:
     with psycopg.connect(empty_db, autocommit=True) as holder:
-        holder.execute("SELECT pg_advisory_lock(%s)", (migrator.LOCK_KEY,))
+        holder.execute("SELECT pg_advisory_lock(%s)", (db.LOCK_KEY,))
         holder_pid = holder.info.backend_pid
-        with pytest.raises(migrator.LockTimeout) as failure:
+        with pytest.raises(db.LockTimeout) as failure:
             migrate(two_migrations, empty_db, migrator.Session(lock_wait=1))
     assert f"gave up after 1s waiting for the migration lock held by backend pid {holder_pid}" in str(failure.value)
     assert history(empty_db) == {}
@@ -256,12 +256,49 @@ def test_a_held_lock_makes_migrate_wait_then_fail_clearly(two_migrations: Path, 
 
 def test_a_crashed_holder_leaves_no_stale_lock(two_migrations: Path, empty_db: str, server) -> None:
     holder = psycopg.connect(empty_db, autocommit=True)
-    holder.execute("SELECT pg_advisory_lock(%s)", (migrator.LOCK_KEY,))
+    holder.execute("SELECT pg_advisory_lock(%s)", (db.LOCK_KEY,))
     with psycopg.connect(server.conninfo(), autocommit=True) as admin:  # the holder's backend dies
         admin.execute("SELECT pg_terminate_backend(%s)", (holder.info.backend_pid,))
     migrate(two_migrations, empty_db, migrator.Session(lock_wait=10))
     assert set(history(empty_db)) == {"V001_first", "V002_second"}
     holder.close()
+
+
+@pytest.mark.parametrize("operation", ["migrate", "rollback", "resolve"])
+def test_a_run_whose_session_is_lost_under_the_lock_reports_why(
+    two_migrations: Path, empty_db: str, monkeypatch: pytest.MonkeyPatch, operation: str
+) -> None:
+    """The lock is not released on a lost session (it died with it): the error is the one that lost it."""
+    migrate(two_migrations, empty_db)
+    read_history = migrator.read_history
+
+    def lose_the_session(conn: psycopg.Connection) -> dict:
+        conn.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+        return read_history(conn)
+
+    monkeypatch.setattr(migrator, "read_history", lose_the_session)
+    project = Project(two_migrations)
+    run = {
+        "migrate": lambda: migrator.migrate(project, empty_db, QUIET, out=lambda _: None),
+        "rollback": lambda: migrator.rollback(project, empty_db, steps=1, session=QUIET, out=lambda _: None),
+        "resolve": lambda: migrator.resolve(project, empty_db, "V002_second", QUIET, out=lambda _: None),
+    }[operation]
+    with pytest.raises(psycopg.errors.AdminShutdown, match="terminating connection due to administrator command"):
+        run()
+    monkeypatch.undo()
+    assert migrate(two_migrations, empty_db, migrator.Session(lock_wait=1)) == [
+        "Nothing to do: the database is up to date."
+    ]
+
+
+def test_the_migration_lock_is_released_when_its_block_fails(empty_db: str) -> None:
+    with db.connect(empty_db, "bankdb test") as conn:
+        with pytest.raises(ZeroDivisionError), db.migration_lock(conn, 1):
+            raise ZeroDivisionError
+        held = conn.execute(
+            "SELECT count(*) FROM pg_catalog.pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
+        ).fetchone()[0]
+    assert held == 0
 
 
 def test_migration_sessions_have_lock_and_statement_timeouts(two_migrations: Path, empty_db: str) -> None:

@@ -216,9 +216,9 @@ def test_the_acting_user_ends_with_its_transaction(db: str, server) -> None:
     with psycopg.connect(db, autocommit=True) as owner:
         a = make_user(owner, "a@example.com")["id"]
         make_account(owner, a)
-        owner.execute("CREATE ROLE hostile_app LOGIN IN ROLE bank_app")
+        owner.execute("CREATE ROLE hostile_app LOGIN PASSWORD 'hostile_app' IN ROLE bank_app")
     try:
-        with psycopg.connect(db, user="hostile_app") as app:
+        with psycopg.connect(db, user="hostile_app", password="hostile_app") as app:
             app.execute("SELECT api.set_user(%s)", (a,))
             assert value(app, "SELECT api.current_user_id()") == a
             acting_value = value(app, "SELECT current_setting('app.user_id')")
