@@ -12,7 +12,7 @@ from pathlib import Path
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
-from bankdb import backup, db, doctor, generate, migrator, retention, seed
+from bankdb import backup, db, doctor, generate, importer, migrator, retention, seed
 from bankdb.server import ServerError, pg_bin
 from bankdb.settings import EMBEDDED_DATABASE, Project, Target, default_project_dir, resolve_target
 
@@ -312,6 +312,51 @@ def cmd_docs(project: Project, args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def cmd_import(project: Project, args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    data = path.read_bytes()
+    kind = importer.detect_format(path, args.format)
+    sha256 = importer.file_sha256(data)
+    if kind == "ofx":
+        rows = importer.read_ofx(data)
+        mapping = {"txn_date": "DTPOSTED (the bank's date)", "amount": "TRNAMT", "description": "NAME / MEMO",
+                   "merchant": "NAME", "external_id": "FITID", "currency": "CURDEF"}
+    else:
+        csv_mapping = importer.CsvMapping(
+            date=args.date, date_format=args.date_format, amount=args.amount, debit=args.debit, credit=args.credit,
+            description=args.description or ["Description"], merchant=args.merchant, posted_date=args.posted_date,
+            external_id=args.id, currency=args.currency, category=args.category, delimiter=args.delimiter,
+            decimal_comma=args.decimal_comma, encoding=args.encoding,
+        )
+        rows = importer.read_csv(data, csv_mapping)
+        mapping = csv_mapping.columns()
+    print(f"{path.name}: {kind.upper()}, {len(rows):,} row(s), sha256 {sha256}")
+    if args.dry_run:
+        print("Mapping (field <- file):")
+        for name, source in mapping.items():
+            print(f"  {name:12} <- {source}")
+        print(f"The first {min(len(rows), args.show)} row(s) as they would be imported:")
+        for row in rows[:args.show]:
+            print("  " + ", ".join(f"{k}={v}" for k, v in row.items() if v is not None))
+    target = _prepare(project)
+    source = args.source or f"{kind}:{path.name}"
+    try:
+        outcome = importer.run(target.conninfo, rows, args.user, args.account, source, sha256, args.partial,
+                               args.dry_run)
+    except psycopg.errors.UniqueViolation as exc:  # the file was imported before: say when, and what to do
+        return _fail(" ".join(filter(None, (_database_error(exc), exc.diag.message_detail, exc.diag.message_hint))))
+    for rejection in outcome.rejections:
+        print(f"  rejected {rejection['message']}")
+    if outcome.refused:
+        print(f"Refused (all or none): {outcome.rejected} row(s) rejected, nothing imported. Correct the file, or "
+              "give --partial to import the valid rows.")
+        return 1
+    verb = "Would import (dry run, nothing written)" if args.dry_run else f"Imported as batch {outcome.batch_id}"
+    print(f"{verb} into account {args.account} of user {args.user}: {outcome.inserted} inserted, "
+          f"{outcome.duplicates} duplicate(s), {outcome.rejected} rejected.")
+    return 1 if outcome.rejected else 0
+
+
 def cmd_server(project: Project, args: argparse.Namespace) -> int:
     server = project.embedded
     if args.action == "start":
@@ -490,6 +535,44 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true",
                    help="write nothing; exit 1 and name the files that differ from what the catalog says")
 
+    p = add("import", cmd_import, "import a bank statement file (CSV or OFX) into one account of a user",
+            "Import FILE into account --account of user --user as one import batch (api.import_staged, acting as "
+            "bank_app, so the login must be a member of bank_app): every row checked, categorized and converted "
+            "as a direct insert is; rows already in the account (same bank id, or same date, amount, direction "
+            "and description as often) are counted as duplicates; the same file twice is refused. By default a "
+            "rejected row refuses the whole file (all or none); --partial imports the valid rows. Prints the "
+            "batch's counts and each rejected row with its line and rule; exit 1 when a row was rejected. OFX "
+            "(1.x SGML, 2.x XML) is read with ofxtools; a CSV's columns are mapped by the options below.")
+    p.add_argument("file", metavar="FILE", help="the statement: .ofx/.qfx is read as OFX, anything else as CSV")
+    p.add_argument("--user", type=int, required=True, metavar="ID", help="the user the account belongs to")
+    p.add_argument("--account", type=int, required=True, metavar="ID", help="the account to import into")
+    p.add_argument("--format", choices=["csv", "ofx"], help="the file's format (default: from its extension)")
+    p.add_argument("--partial", action="store_true",
+                   help="import the valid rows and report the rejected ones (default: all or none)")
+    p.add_argument("--dry-run", action="store_true",
+                   help="show the mapping and the first rows, and what the import would do; write nothing")
+    p.add_argument("--show", type=int, default=5, metavar="N", help="rows the dry run shows (default 5)")
+    p.add_argument("--source", help="the batch's source (default FORMAT:FILE_NAME)")
+    csv_options = p.add_argument_group("CSV columns (names as in the header row)")
+    csv_options.add_argument("--date", default="Date", metavar="COLUMN", help="the booking date (default Date)")
+    csv_options.add_argument("--date-format", default="%Y-%m-%d", metavar="FORMAT",
+                             help="strptime format of the dates, e.g. %%d.%%m.%%Y or %%m/%%d/%%Y (default %%Y-%%m-%%d)")
+    csv_options.add_argument("--amount", default="Amount", metavar="COLUMN",
+                             help="a signed amount, negative for money out (default Amount)")
+    csv_options.add_argument("--debit", metavar="COLUMN", help="money out, instead of --amount (with --credit)")
+    csv_options.add_argument("--credit", metavar="COLUMN", help="money in, instead of --amount (with --debit)")
+    csv_options.add_argument("--description", action="append", metavar="COLUMN",
+                             help="the description; repeat to join several columns (default Description)")
+    csv_options.add_argument("--merchant", metavar="COLUMN", help="the merchant or payee")
+    csv_options.add_argument("--posted-date", metavar="COLUMN", help="the date the bank posted it")
+    csv_options.add_argument("--id", metavar="COLUMN", help="the bank's transaction id (de-duplicates re-imports)")
+    csv_options.add_argument("--currency", metavar="COLUMN", help="the currency (default: the account's)")
+    csv_options.add_argument("--category", metavar="COLUMN", help="a category (else the user's rules decide)")
+    csv_options.add_argument("--delimiter", default=",", metavar="CHAR", help="the field separator (default ,)")
+    csv_options.add_argument("--decimal-comma", action="store_true",
+                             help="amounts are written 1.234,56 (a comma for decimals)")
+    csv_options.add_argument("--encoding", default="utf-8-sig", help="the file's encoding (default utf-8-sig)")
+
     p = add("server", cmd_server, "start, stop or inspect the embedded PostgreSQL server (.bankdb/)")
     p.add_argument("action", choices=["start", "stop", "status"])
 
@@ -546,7 +629,7 @@ def main(argv: list[str] | None = None) -> int:
     except migrator.DriftError as exc:
         return _fail(str(exc), 2)
     except (UsageError, migrator.ProjectError, db.ScriptError, db.LockTimeout, seed.NotMigrated,
-            ServerError, backup.BackupError, retention.RetentionError) as exc:
+            ServerError, backup.BackupError, retention.RetentionError, importer.ImportFileError) as exc:
         return _fail(str(exc))
     except psycopg.Error as exc:
         return _fail(_database_error(exc))

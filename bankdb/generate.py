@@ -11,11 +11,11 @@ base amount computed in the same statement, then every total is rebuilt from the
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Callable
 
 from bankdb import db
+from bankdb.progress import bar
 
 GENERATED = "@gen.bankdb.test"
 
@@ -34,19 +34,9 @@ SPENDING = """
 """
 
 
-def _progress(label: str, done: int, total: int, started: float) -> None:
-    width = 30
-    filled = width * done // max(total, 1)
-    rate = done / max(time.monotonic() - started, 1e-9)
-    sys.stderr.write(f"\r  {label:14} [{'#' * filled}{' ' * (width - filled)}] {done:,}/{total:,} ({rate:,.0f}/s)")
-    if done >= total:
-        sys.stderr.write("\n")
-    sys.stderr.flush()
-
-
 def generate(conninfo: str, users: int, seed: int = 1, heavy_users: int = 0, heavy_transactions: int = 50_000,
              months: int = 24, batch: int = 2_000, out: Callable[[str], None] = print,
-             progress: Callable[[str, int, int, float], None] = _progress) -> dict[str, int]:
+             progress: Callable[[str, int, int, float], None] = bar) -> dict[str, int]:
     """Replace the generated users (their e-mail ends in @gen.bankdb.test) by `users` new ones."""
     with db.connect(conninfo, "bankdb generate") as conn:
         db.become_owner(conn)

@@ -2,7 +2,8 @@
 -- (COPY is the fast way in for a file): every column text, so a malformed value is that row's
 -- rejection rather than a failed COPY. The columns: line bigint (the row's line in the file, used
 -- in rejections; NULL for its position), txn_date, posted_date, amount, txn_type, description,
--- merchant, currency, category, external_id, account_id; a column the table lacks is NULL.
+-- merchant, currency, category, external_id, account_id, unreadable (why the file's reader could not
+-- read the row: it is rejected with that); a column the table lacks is NULL.
 -- SECURITY INVOKER: a temporary table is its creator's alone; the rows go to the import as jsonb.
 CREATE OR REPLACE FUNCTION api.import_staged(
     p_account_id bigint,

@@ -3,7 +3,9 @@
 -- both. Every rule a direct insert would enforce is checked here first, so one bad row is reported
 -- with its number instead of failing the batch's single INSERT; PostgreSQL still checks every key
 -- and constraint on that INSERT. The exchange rate, the category rules and de-duplication need the
--- whole batch: api.import_transactions does them.
+-- whole batch: api.import_transactions does them. A row the caller's file reader could not make
+-- sense of (a CSV line with too few fields, an OFX transaction its library refuses) comes with
+-- "unreadable": the reason, and is rejected as import_row_format with it.
 CREATE OR REPLACE FUNCTION bank.import_check(p_rows jsonb, p_user_id bigint, p_account_id bigint, p_currency text)
 RETURNS TABLE (
     row_no bigint,
@@ -55,11 +57,12 @@ AS $$
             coalesce(j.o ->> 'currency', p_currency) AS currency,
             j.o ->> 'category' AS category,
             j.o ->> 'external_id' AS external_id,
+            j.o ->> 'unreadable' AS unreadable,
             (
                 SELECT min(k.key) FROM jsonb_object_keys(j.o) AS k (key)
                 WHERE k.key NOT IN (
                     'line', 'account_id', 'txn_date', 'posted_date', 'amount', 'txn_type', 'description',
-                    'merchant', 'currency', 'category', 'external_id'
+                    'merchant', 'currency', 'category', 'external_id', 'unreadable'
                 )
             ) AS unknown_key,
             jsonb_path_exists(j.o, '$.* ? (@.type() == "object" || @.type() == "array")') AS nested
@@ -89,6 +92,7 @@ AS $$
             SELECT
                 CASE
                     WHEN jsonb_typeof(e.element) <> 'object' THEN 'import_row_format'
+                    WHEN f.unreadable IS NOT NULL THEN 'import_row_format'
                     WHEN f.unknown_key IS NOT NULL THEN 'import_row_format'
                     WHEN f.nested THEN 'import_row_format'
                     WHEN f.line IS NOT NULL AND f.line !~ '^[0-9]{1,18}$' THEN 'import_row_format'
@@ -121,6 +125,7 @@ AS $$
                 END AS rule,
                 CASE
                     WHEN jsonb_typeof(e.element) <> 'object' THEN e.element::text
+                    WHEN f.unreadable IS NOT NULL THEN f.unreadable
                     WHEN f.unknown_key IS NOT NULL THEN f.unknown_key
                     WHEN f.nested THEN j.o::text
                     WHEN f.line IS NOT NULL AND f.line !~ '^[0-9]{1,18}$' THEN f.line
@@ -150,6 +155,7 @@ AS $$
                 CASE c.rule
                     WHEN 'import_row_format' THEN CASE
                         WHEN jsonb_typeof(e.element) <> 'object' THEN 'a row must be a JSON object'
+                        WHEN f.unreadable IS NOT NULL THEN 'the file''s reader could not read the row'
                         WHEN f.unknown_key IS NOT NULL THEN 'unknown field'
                         WHEN f.nested THEN 'a field holds an object or an array'
                         ELSE 'line must be a positive whole number'

@@ -18,8 +18,3 @@ DROP TABLE bank.transaction_external_ids;
 DROP TABLE bank.import_batches;
 -- squawk-ignore ban-drop-function
 DROP FUNCTION IF EXISTS bank.tg_transactions__external_ids();
-DO $$
-BEGIN
-    EXECUTE format('REVOKE TEMPORARY ON DATABASE %I FROM bank_app', current_database());
-END;
-$$;

@@ -86,10 +86,3 @@ SELECT DISTINCT ON (t.user_id, t.account_id, t.external_id)
 FROM bank.transactions AS t
 WHERE t.external_id IS NOT NULL
 ORDER BY t.user_id ASC, t.account_id ASC, t.external_id ASC, t.txn_date DESC, t.id DESC;
-
--- bank_app copies a file's rows into a temporary table for api.import_staged (V005 gave it CONNECT only).
-DO $$
-BEGIN
-    EXECUTE format('GRANT TEMPORARY ON DATABASE %I TO bank_app', current_database());
-END;
-$$;
