@@ -48,6 +48,10 @@ class World:
             "monthly_totals": {"user_id": a, "month": "2025-04-01", "category": "Groceries", "spending": "1.00"},
             "reward_entries": {"user_id": a, "reward_id": self.reward["id"], "entry_type": "earn", "points": 10},
             "admin_logs": {"admin_id": a, "action": "verified_user", "target_type": "User", "target_id": a},
+            "import_batches": {"user_id": a, "account_id": self.a_usd["id"], "source": "march.csv",
+                               "file_sha256": "b" * 64, "partial": False},
+            "transaction_external_ids": {"user_id": a, "account_id": self.a_usd["id"], "external_id": "ext-9",
+                                         "transaction_id": 1},
         }
 
 
@@ -68,8 +72,9 @@ def world(conn: psycopg.Connection) -> World:
     rows = w.rows()
     insert(conn, "exchange_rates", **{**rows["exchange_rates"], "rate_date": "2025-02-01"})
     insert(conn, "exchange_rates", base_currency="USD", quote_currency="JPY", rate_date="2025-01-01", rate="150")
-    insert(conn, "transactions", **{**rows["transactions"], "external_id": "ext-1"})
+    insert(conn, "transactions", **{**rows["transactions"], "external_id": "ext-1"})  # and its bank id
     insert(conn, "budgets", **{**rows["budgets"], "month": 3})
+    insert(conn, "import_batches", **{**rows["import_batches"], "file_sha256": "a" * 64})
     for table in ("category_rules", "bills", "admin_logs", "reward_entries"):
         insert(conn, table, **rows[table])
     insert(conn, "alerts", **{**rows["alerts"], "subject_id": w.a_usd["id"], "period": "2025-03-01"})

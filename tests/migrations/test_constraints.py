@@ -28,6 +28,7 @@ def existing(table: str) -> Callable[[World, psycopg.Connection], dict]:
             "transactions": ["user_id", "txn_date", "id"],
             "monthly_totals": ["user_id", "month", "category"],
             "users": ["id"], "category_master": ["id"], "admin_logs": ["id"],
+            "transaction_external_ids": ["user_id", "account_id", "external_id"],
         }.get(table, ["user_id", "id"])
         row = conn.execute(f"SELECT {', '.join(keys)} FROM bank.{table} LIMIT 1").fetchone()
         return dict(zip(keys, row))
@@ -119,6 +120,17 @@ CASES: list[tuple[str, str, Callable, str]] = [
     ("transactions_transfer_id_check", "transactions", const(transfer_id=1), CHECK),
     # category_rule_id is derived by the prepare trigger (an application's value is not kept).
     ("transactions_user_id_category_rule_id_fkey", "transactions", without("_200_prepare", const(category_rule_id=999_999_999, fx_rate="1", base_amount="1")), FK),
+    # The bank's id once per account, whatever the date (kept by a trigger; here written directly).
+    ("transaction_external_ids_pkey", "transaction_external_ids", existing("transaction_external_ids"), UNIQUE),
+    ("transaction_external_ids_user_id_account_id_fkey", "transaction_external_ids",
+     lambda w, c: {"account_id": w.b_usd["id"]}, FK),
+    ("import_batches_pkey", "import_batches", existing("import_batches"), UNIQUE),
+    ("import_batches_file_sha256_key", "import_batches", const(file_sha256="a" * 64), UNIQUE),
+    ("import_batches_user_id_account_id_fkey", "import_batches", lambda w, c: {"account_id": w.b_usd["id"]}, FK),
+    ("import_batches_source_check", "import_batches", const(source=" "), CHECK),
+    ("import_batches_file_sha256_check", "import_batches", const(file_sha256="A" * 64), CHECK),
+    ("import_batches_counts_check", "import_batches", const(duplicate_count=-1), CHECK),
+    ("import_batches_rejections_check", "import_batches", const(rejections="{}"), CHECK),
     ("monthly_totals_pkey", "monthly_totals", existing("monthly_totals"), UNIQUE),
     ("monthly_totals_user_id_fkey", "monthly_totals", const(user_id=999_999_999), FK),
     ("monthly_totals_category_fkey", "monthly_totals", const(category="Nonexistent"), FK),

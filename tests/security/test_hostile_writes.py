@@ -21,7 +21,7 @@ from .conftest import acting
 # Every table an application can reach, read as the owner: the state "nothing changed" compares.
 SNAPSHOT_TABLES = (
     "users", "accounts", "transactions", "budgets", "monthly_totals", "category_rules", "bills", "rewards",
-    "reward_entries", "alerts", "exchange_rates",
+    "reward_entries", "alerts", "exchange_rates", "import_batches", "transaction_external_ids",
 )
 
 
