@@ -21,7 +21,7 @@ from ..conftest import PROJECT
 from ..helpers import insert
 
 COMMANDS = ["up", "migrate", "status", "plan", "rollback", "seed", "resolve", "backup", "restore", "maintain",
-            "doctor", "server", "psql"]
+            "doctor", "server", "psql", "import"]
 
 
 def bankdb_env(project: Project | None = None, url: str | None = None) -> dict[str, str]:
