@@ -66,7 +66,13 @@ AS $$
                 )
             ) AS unknown_key,
             jsonb_path_exists(j.o, '$.* ? (@.type() == "object" || @.type() == "array")') AS nested
+        -- OFFSET 0 keeps each of these subqueries from being pulled up into the CASEs below, which
+        -- would evaluate every lookup once per mention (measured: 13x slower).
+        OFFSET 0
     ) AS f
+    -- Joined, not looked up per row: a hash of two small tables.
+    LEFT JOIN bank.currencies AS cur ON cur.code = f.currency
+    LEFT JOIN bank.category_master AS cat ON cat.name = f.category
     CROSS JOIN LATERAL (
         SELECT
             CASE WHEN f.line ~ '^[0-9]{1,18}$' THEN f.line::bigint ELSE e.ordinal END AS row_no,
@@ -78,7 +84,8 @@ AS $$
                 WHEN f.txn_type IS NULL AND f.amount ~ '^-' THEN 'debit'::bank.txn_type
                 WHEN f.txn_type IS NULL THEN 'credit'::bank.txn_type
             END AS txn_type,
-            (SELECT c.minor_unit FROM bank.currencies AS c WHERE c.code = f.currency) AS minor_unit
+            cur.minor_unit
+        OFFSET 0
     ) AS p
     CROSS JOIN LATERAL (
         SELECT
@@ -112,8 +119,7 @@ AS $$
                     WHEN p.amount = 0 OR (f.txn_type IS NOT NULL AND p.amount < 0) THEN 'transactions_amount_check'
                     WHEN p.minor_unit IS NULL THEN 'transactions_currency_fkey'
                     WHEN round(p.amount, p.minor_unit) <> p.amount THEN 'transactions_amount_scale_check'
-                    WHEN f.category IS NOT NULL
-                        AND NOT EXISTS (SELECT FROM bank.category_master AS m WHERE m.name = f.category)
+                    WHEN f.category IS NOT NULL AND cat.name IS NULL
                         THEN 'transactions_category_fkey'
                     WHEN f.description IS NULL OR char_length(btrim(f.description)) NOT BETWEEN 1 AND 255
                         THEN 'transactions_description_check'
@@ -140,13 +146,13 @@ AS $$
                     WHEN p.amount = 0 OR (f.txn_type IS NOT NULL AND p.amount < 0) THEN f.amount
                     WHEN p.minor_unit IS NULL THEN f.currency
                     WHEN round(p.amount, p.minor_unit) <> p.amount THEN f.amount || ' ' || f.currency
-                    WHEN f.category IS NOT NULL
-                        AND NOT EXISTS (SELECT FROM bank.category_master AS m WHERE m.name = f.category)
+                    WHEN f.category IS NOT NULL AND cat.name IS NULL
                         THEN f.category
                     WHEN char_length(f.merchant) > 100 THEN f.merchant
                     WHEN char_length(f.external_id) NOT BETWEEN 1 AND 200 THEN f.external_id
                     ELSE f.description
                 END AS value
+            OFFSET 0
         ) AS c
         CROSS JOIN LATERAL (
             SELECT
