@@ -204,7 +204,7 @@ def cmd_seed(project: Project, args: argparse.Namespace) -> int:
         return 1
     seed.seed(project, target.conninfo, demo=args.demo and not args.users, replace_demo=args.replace_demo)
     if args.users:
-        generate.generate(target.conninfo, args.users, args.seed, args.heavy_users)
+        generate.generate(target.conninfo, args.users, args.seed, args.heavy_users, project=project)
     return 0
 
 
