@@ -21,7 +21,7 @@ from ..conftest import PROJECT
 from ..helpers import insert
 
 COMMANDS = ["up", "migrate", "status", "plan", "rollback", "seed", "resolve", "backup", "restore", "maintain",
-            "doctor", "server", "psql"]
+            "doctor", "drill", "server", "psql"]
 
 
 def bankdb_env(project: Project | None = None, url: str | None = None) -> dict[str, str]:
@@ -143,10 +143,17 @@ def test_the_embedded_server_quick_start(project_copy: Project) -> None:
         assert up.returncode == 0, up.stderr
         url = f"postgresql://postgres@/bankdb?host={project_copy.root / '.bankdb' / 'run'}&port=5432"
         assert up.stdout.startswith(f"Started the embedded PostgreSQL server ({project_copy.root / '.bankdb'}).")
+        assert up.stdout.splitlines()[1] == "Created database bankdb."
         assert f"  URL: {url}" in up.stdout
         assert bankdb("status", project=project_copy).returncode == 0
         with psycopg.connect(url) as conn:
             assert conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'bank'").fetchone()[0] == 14
+            # For monitor.top_queries: the embedded server preloads it, and up, its superuser, creates it.
+            assert conn.execute(
+                "SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'pg_stat_statements'"
+            ).fetchone() == ("public",)
+        again = bankdb("up", "--no-demo", project=project_copy)
+        assert (again.returncode, "Created database" in again.stdout) == (0, False)
         running = bankdb("server", "status", project=project_copy)
         assert (running.returncode, running.stdout.startswith("running, pid ")) == (0, True)
         assert bankdb("server", "stop", project=project_copy).returncode == 0
@@ -184,6 +191,13 @@ def test_maintain_refuses_bad_retention_options_before_doing_anything(server, db
     assert result.stderr.strip() == message
     with psycopg.connect(db) as conn:  # no partition was made ahead: maintenance did not run
         assert conn.execute(partitions).fetchone()[0] == before
+
+
+def test_maintain_schedule_without_pg_cron_is_one_line_and_schedules_nothing(server, db: str) -> None:
+    result = bankdb("maintain", "--schedule", "7 * * * *", url=database_url(server, db))
+    assert (result.returncode, result.stdout, result.stderr) == (
+        1, "", "bankdb: pg_cron is not installed in this database; schedule `bankdb maintain` with cron instead\n"
+    )
 
 
 # -- errors: one line on stderr and an exit code, never a traceback ---------------------------
