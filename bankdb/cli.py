@@ -9,6 +9,7 @@ import shutil
 import sys
 from pathlib import Path
 
+import jinja2
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
@@ -179,6 +180,15 @@ def _write_lines(text: str) -> None:
 
 
 def cmd_plan(project: Project, args: argparse.Namespace) -> int:
+    if args.render:  # the files only: no database, so a linter can run anywhere
+        out = Path(args.render)
+        for script in migrator.read_repeatables(project.repeatable_dirs):
+            if script.path.name.endswith(".j2"):
+                path = out / script.id.removesuffix(".j2")
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(script.text, encoding="utf-8")
+                print(f"wrote {path}")
+        return 0
     target = _prepare(project)
     state, units = migrator.plan(project, target.conninfo)
     if state.blocked:
@@ -404,7 +414,10 @@ def build_parser() -> argparse.ArgumentParser:
             "applied migration, every script that is pending, changed or drifted, and a verdict. Exit 0 up to "
             "date, 1 pending work, 2 drift. --verbose lists every script, applied ones too.")
     p.add_argument("-v", "--verbose", action="store_true", help="list every script, with when each was applied")
-    add("plan", cmd_plan, "print the SQL `bankdb migrate` would run, changing nothing")
+    p = add("plan", cmd_plan, "print the SQL `bankdb migrate` would run, changing nothing")
+    p.add_argument("--render", metavar="DIR",
+                   help="instead, write what each .sql.j2 template renders to (what migrate applies) under DIR, "
+                        "e.g. DIR/security/privileges.sql, for a linter; connects to no database")
 
     p = add("rollback", cmd_rollback, "roll back the newest migration(s) with their rollback files",
             "Roll back applied migrations, newest first, with their .rollback.sql files, in one transaction. "
@@ -568,5 +581,8 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(str(exc))
     except psycopg.Error as exc:
         return _fail(_database_error(exc))
+    except jinja2.TemplateError as exc:
+        where = f"{exc.filename}, line {exc.lineno}: " if isinstance(exc, jinja2.TemplateSyntaxError) else ""
+        return _fail(f"a .sql.j2 template does not render: {where}{_one_line(exc.message or exc)}")
     except OSError as exc:  # a file or program a command needs: missing, unreadable, not writable
         return _fail(_one_line(exc))

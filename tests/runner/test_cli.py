@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 import uuid
+from pathlib import Path
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
@@ -191,6 +192,28 @@ def test_maintain_refuses_bad_retention_options_before_doing_anything(server, db
     assert result.stderr.strip() == message
     with psycopg.connect(db) as conn:  # no partition was made ahead: maintenance did not run
         assert conn.execute(partitions).fetchone()[0] == before
+
+
+def test_plan_render_writes_what_each_template_applies_and_connects_to_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "rendered"
+    # A URL nothing listens on: the command would fail if it connected.
+    result = bankdb("plan", "--render", str(out), url="postgresql://nobody@127.0.0.1:1/nothing")
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout == f"wrote {out / 'security' / 'privileges.sql'}\n"
+    [template] = [s for s in migrator.read_repeatables(PROJECT.repeatable_dirs) if s.id == "security/privileges.sql.j2"]
+    assert (out / "security" / "privileges.sql").read_text() == template.text
+    assert "{%" not in template.text and "GRANT SELECT ON bank.exchange_rates TO bank_app" in template.text
+
+
+def test_a_template_that_does_not_render_is_one_line_naming_it(tmp_path: Path) -> None:
+    (tmp_path / "security").mkdir()
+    (tmp_path / "security" / "broken.sql.j2").write_text("SELECT 1;\n{% if %}\n")
+    result = bankdb("plan", "--render", str(tmp_path / "out"), project=Project(tmp_path))
+    assert (result.returncode, result.stdout, result.stderr) == (
+        1, "", f"bankdb: a .sql.j2 template does not render: {tmp_path / 'security' / 'broken.sql.j2'}, line 2: "
+               "Expected an expression, got 'end of statement block'\n"
+    )
+    assert not (tmp_path / "out").exists()
 
 
 def test_maintain_schedule_without_pg_cron_is_one_line_and_schedules_nothing(server, db: str) -> None:
