@@ -88,7 +88,7 @@ def test_plan_prints_what_migrate_runs_and_changes_nothing(server, empty_db: str
     assert plan.returncode == 0
     assert "\n\nBEGIN;\n\n-- ==== V001_initial_schema\n\n-- V001: users" in plan.stdout
     assert "CREATE TABLE bank.transactions (" in plan.stdout
-    assert "-- ==== functions/tg__set_updated_at.sql" in plan.stdout
+    assert "-- ==== functions/bank.tg__set_updated_at.sql" in plan.stdout
     assert plan.stdout.rstrip().endswith("COMMIT;")
     assert bankdb("status", url=url).returncode == 1  # still nothing applied
 

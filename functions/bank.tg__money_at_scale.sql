@@ -33,7 +33,7 @@ BEGIN
         NEW.limit_amount := bank.at_currency_scale(NEW.limit_amount, v_minor_unit, v_currency, 'budgets', 'limit_amount');
     ELSE
         RAISE EXCEPTION 'bank.tg__money_at_scale() has no money column for %.%', TG_TABLE_SCHEMA, TG_TABLE_NAME
-            USING ERRCODE = 'invalid_parameter_value', HINT = 'Add a branch for the table to functions/tg__money_at_scale.sql.';
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'Add a branch for the table to functions/bank.tg__money_at_scale.sql.';
     END IF;
     RETURN NEW;
 END;
