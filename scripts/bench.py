@@ -622,8 +622,9 @@ def render_report(results: list[Result], table: str, breakdown: dict, env: dict,
     text = [
         "# bankdb vs the seed's schema",
         "",
-        f"Measured {env['date']} by `scripts/bench.py --users {args.users}` (reproduce: "
-        f"`.venv/bin/python scripts/bench.py --users {args.users} --out docs/benchmark`).",
+        f"Measured {env['date']} by `scripts/bench.py` (reproduce: `.venv/bin/python scripts/bench.py "
+        f"--users {args.users} --rounds {args.rounds} --duration {args.duration} --warmup {args.warmup} "
+        f"--import-rows {args.import_rows} --out docs/benchmark`).",
         "",
         f"- PostgreSQL {env['version']} (the embedded server, {env['cpus']} cores, {env['machine']}); "
         + ", ".join(f"{k} = {v}" for k, v in sorted(env["settings"].items())) + ".",
