@@ -115,8 +115,8 @@ COMMENT ON FUNCTION bank.tg_transactions__prepare() IS
 -- keeps what was decided (its category and rule, when the rule still categorizes it so; its rate
 -- is that of its new date).
 -- Not for the rows of api.import_transactions, which computes the same set-based: only it runs as
--- bank_owner with bank.import on (its SET clause). An application can set bank.import but is never
--- bank_owner; migrations and seeds run as bank_owner without it.
+-- bank_owner with bank.import on (it sets it around its INSERT). An application can set bank.import
+-- but is never bank_owner; migrations and seeds run as bank_owner without it.
 CREATE OR REPLACE TRIGGER _200_prepare BEFORE INSERT OR UPDATE ON bank.transactions
 FOR EACH ROW
 WHEN (current_user <> 'bank_owner' OR current_setting('bank.import', TRUE) IS DISTINCT FROM 'on')
