@@ -24,8 +24,8 @@ BIN = VENV / "bin"
 STAMP = VENV / ".bankdb-installed"
 
 
-def run(*args: str | Path) -> int:
-    return subprocess.call([str(a) for a in args], cwd=ROOT)
+def run(*args: str | Path, env: dict[str, str] | None = None) -> int:
+    return subprocess.call([str(a) for a in args], cwd=ROOT, env=env)
 
 
 def bootstrap() -> None:
@@ -45,16 +45,12 @@ def bootstrap() -> None:
 
 
 def lint() -> int:
-    """sqlfluff on every SQL file and on the rendering of every .sql.j2 template (what is applied);
+    """sqlfluff on every SQL file and on the rendering of every .sql.j2 template (what is applied, as
+    `bankdb plan --render` writes it);
     squawk on the migrations. A rollback file exists to drop what its migration made, so squawk's
     ban-drop-* rules are off for rollback files only."""
     rendered = ROOT / ".bankdb" / "rendered"
-    rendered.mkdir(parents=True, exist_ok=True)
-    render = ("from pathlib import Path; from bankdb import migrator, settings\n"
-              "for s in migrator.read_repeatables(settings.Project(Path('.')).repeatable_dirs):\n"
-              "    if s.path.name.endswith('.j2'):\n"
-              f"        Path({str(rendered)!r}, s.path.name[:-3]).write_text(s.text)\n")
-    if code := run(BIN / "python", "-c", render):
+    if code := run(BIN / "bankdb", "plan", "--render", rendered, env={**os.environ, "BANKDB_PROJECT_DIR": str(ROOT)}):
         return code
     steps = [
         (BIN / "sqlfluff", "lint", "migrations", "functions", "views", "seeds", "security", "scripts", rendered,

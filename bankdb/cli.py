@@ -9,10 +9,11 @@ import shutil
 import sys
 from pathlib import Path
 
+import jinja2
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
-from bankdb import backup, db, doctor, generate, migrator, retention, seed
+from bankdb import backup, db, doctor, generate, maintain, migrator, pitr, retention, seed
 from bankdb.server import ServerError, pg_bin
 from bankdb.settings import EMBEDDED_DATABASE, Project, Target, default_project_dir, resolve_target
 
@@ -28,6 +29,17 @@ exit status:
   1    failed, with the reason on stderr (status: pending work; doctor: a check failed)
   2    refused: drift or out-of-order migration files (status, migrate, rollback), or a usage error
   130  interrupted (Ctrl-C); an unfinished transaction is rolled back
+  141  the output pipe closed before all output was written (e.g. `bankdb plan | head`)
+"""
+
+DRILL_EXIT = """\
+The drill ignores DATABASE_URL and the PG* variables: its servers are its own.
+
+exit status:
+  0    drill passed
+  1    drill failed, or could not run; the reason on stderr
+  2    a usage error
+  130  interrupted (Ctrl-C); the throwaway servers are stopped and their folder deleted
   141  the output pipe closed before all output was written (e.g. `bankdb plan | head`)
 """
 
@@ -77,11 +89,8 @@ def _prepare(project: Project) -> Target:
         server = project.embedded
         if server.start():
             print(f"Started the embedded PostgreSQL server ({server.home}).")
-        with psycopg.connect(server.conninfo("postgres"), autocommit=True) as conn:
-            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (EMBEDDED_DATABASE,)).fetchone()
-            if not exists:
-                conn.execute(f'CREATE DATABASE "{EMBEDDED_DATABASE}"')
-                print(f"Created database {EMBEDDED_DATABASE}.")
+        if server.create_database(EMBEDDED_DATABASE):
+            print(f"Created database {EMBEDDED_DATABASE}.")
     return target
 
 
@@ -101,8 +110,8 @@ def cmd_up(project: Project, args: argparse.Namespace) -> int:
     with db.connect(target.conninfo, "bankdb", session) as conn:
         tree = migrator.read_tree(project)
         migrator.migrate_on(conn, tree, session.lock_wait)
-        if target.embedded:  # the embedded server preloads it, and we are its superuser
-            conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements SCHEMA public")
+        if target.embedded:
+            project.embedded.add_statement_statistics(conn)
         print("Seeding lookups" + ("" if args.no_demo else " and demo data") + ":")
         seed.seed_on(conn, tree, demo=not args.no_demo, replace_demo=args.replace_demo)
     print(_connection_help(project, target))
@@ -175,6 +184,15 @@ def _write_lines(text: str) -> None:
 
 
 def cmd_plan(project: Project, args: argparse.Namespace) -> int:
+    if args.render:  # the files only: no database, so a linter can run anywhere
+        out = Path(args.render)
+        for script in migrator.read_repeatables(project.repeatable_dirs):
+            if script.path.name.endswith(".j2"):
+                path = out / script.id.removesuffix(".j2")
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(script.text, encoding="utf-8")
+                print(f"wrote {path}")
+        return 0
     target = _prepare(project)
     state, units = migrator.plan(project, target.conninfo)
     if state.blocked:
@@ -207,7 +225,7 @@ def cmd_seed(project: Project, args: argparse.Namespace) -> int:
         return 1
     seed.seed(project, target.conninfo, demo=args.demo and not args.users, replace_demo=args.replace_demo)
     if args.users:
-        generate.generate(target.conninfo, args.users, args.seed, args.heavy_users)
+        generate.generate(target.conninfo, args.users, args.seed, args.heavy_users, project=project)
     return 0
 
 
@@ -254,22 +272,12 @@ def cmd_maintain(project: Project, args: argparse.Namespace) -> int:
         print(f"bankdb: --keep-months must keep at least one month, not {args.keep_months}", file=sys.stderr)
         return 1
     target = _prepare(project)
-    with psycopg.connect(target.conninfo, autocommit=True, application_name="bankdb maintain") as conn:
-        if args.schedule:
-            if not conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'pg_cron'").fetchone():
-                print("bankdb: pg_cron is not installed in this database; schedule `bankdb maintain` with cron instead",
-                      file=sys.stderr)
-                return 1
-            conn.execute(
-                "SELECT cron.schedule('bankdb-maintain', %s, format('SELECT * FROM bank.run_maintenance(%%L, %%L)', %s, %s))",
-                (args.schedule, args.months_ahead, args.bill_due_days),
-            )
-            print(f"Scheduled with pg_cron as job bankdb-maintain: {args.schedule}")
-            return 0
-        for task, result in conn.execute(
-            "SELECT * FROM bank.run_maintenance(%s, %s)", (args.months_ahead, args.bill_due_days)
-        ).fetchall():
-            print(f"  {task}: {result}")
+    if args.schedule:
+        maintain.schedule(target.conninfo, args.schedule, args.months_ahead, args.bill_due_days)
+        print(f"Scheduled with pg_cron as job {maintain.CRON_JOB}: {args.schedule}")
+        return 0
+    for task, result in maintain.run(target.conninfo, args.months_ahead, args.bill_due_days):
+        print(f"  {task}: {result}")
     if args.keep_months is not None:
         retention.archive_partitions(target.conninfo, args.keep_months, Path(args.archive_dir))
     return 0
@@ -310,6 +318,12 @@ def cmd_docs(project: Project, args: argparse.Namespace) -> int:
         print(f"wrote {path}")
     print(f"{out}: {len(files)} files, {len(written)} changed")
     return 1 if problems else 0
+
+
+def cmd_drill_pitr(project: Project, args: argparse.Namespace) -> int:
+    result = pitr.run(project, args.major)
+    print(result.report())
+    return 0 if result.passed else 1
 
 
 def cmd_server(project: Project, args: argparse.Namespace) -> int:
@@ -404,7 +418,10 @@ def build_parser() -> argparse.ArgumentParser:
             "applied migration, every script that is pending, changed or drifted, and a verdict. Exit 0 up to "
             "date, 1 pending work, 2 drift. --verbose lists every script, applied ones too.")
     p.add_argument("-v", "--verbose", action="store_true", help="list every script, with when each was applied")
-    add("plan", cmd_plan, "print the SQL `bankdb migrate` would run, changing nothing")
+    p = add("plan", cmd_plan, "print the SQL `bankdb migrate` would run, changing nothing")
+    p.add_argument("--render", metavar="DIR",
+                   help="instead, write what each .sql.j2 template renders to (what migrate applies) under DIR, "
+                        "e.g. DIR/security/privileges.sql, for a linter; connects to no database")
 
     p = add("rollback", cmd_rollback, "roll back the newest migration(s) with their rollback files",
             "Roll back applied migrations, newest first, with their .rollback.sql files, in one transaction. "
@@ -490,6 +507,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true",
                    help="write nothing; exit 1 and name the files that differ from what the catalog says")
 
+    p = add("drill", None, "rehearse a recovery on throwaway servers and measure it: `bankdb drill pitr`",
+            "Rehearse a recovery on throwaway servers of its own, and measure it. The drill never touches the "
+            "target database.")
+    p.epilog = DRILL_EXIT
+    drills = p.add_subparsers(dest="drill", required=True, metavar="DRILL")
+    p = drills.add_parser(
+        "pitr", help="point-in-time recovery: WAL archive, base backup, failure, recovery to a time",
+        description=pitr.__doc__.split("\n\n", 1)[1].replace("\n", " ").strip() + " The primary is migrated and "
+        "seeded with the demo data; the servers listen on 127.0.0.1 only and trust its logins; they live in a "
+        "folder under .bankdb/ that is deleted afterwards. Exit 1 unless exactly the transactions committed "
+        "before the target time are there.",
+        epilog=DRILL_EXIT, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.set_defaults(func=cmd_drill_pitr)
+    p.add_argument("--major", type=int, default=18, metavar="VERSION",
+                   help="the PostgreSQL major version to drill: the embedded wheel's (18, the default) or the "
+                        "machine's, e.g. 15 (/usr/lib/postgresql/15/bin)")
+
     p = add("server", cmd_server, "start, stop or inspect the embedded PostgreSQL server (.bankdb/)")
     p.add_argument("action", choices=["start", "stop", "status"])
 
@@ -546,9 +581,12 @@ def main(argv: list[str] | None = None) -> int:
     except migrator.DriftError as exc:
         return _fail(str(exc), 2)
     except (UsageError, migrator.ProjectError, db.ScriptError, db.LockTimeout, seed.NotMigrated,
-            ServerError, backup.BackupError, retention.RetentionError) as exc:
+            ServerError, backup.BackupError, retention.RetentionError, maintain.MaintainError) as exc:
         return _fail(str(exc))
     except psycopg.Error as exc:
         return _fail(_database_error(exc))
+    except jinja2.TemplateError as exc:
+        where = f"{exc.filename}, line {exc.lineno}: " if isinstance(exc, jinja2.TemplateSyntaxError) else ""
+        return _fail(f"a .sql.j2 template does not render: {where}{_one_line(exc.message or exc)}")
     except OSError as exc:  # a file or program a command needs: missing, unreadable, not writable
         return _fail(_one_line(exc))

@@ -9,13 +9,15 @@ transactions committed before it must be there. RPO and RTO are measured, not as
 from __future__ import annotations
 
 import datetime
+import shutil
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from bankdb import db, migrator, seed
-from bankdb.server import TRUST_LOOPBACK, EmbeddedServer, ServerError, free_port, give_to_service_user
+from bankdb.server import TRUST_LOOPBACK, EmbeddedServer, ServerError, bin_dir_for, free_port, give_to_service_user
 from bankdb.settings import Project
 
 ARCHIVE_TIMEOUT = 60  # seconds: a WAL segment is archived at least this often, which bounds the RPO
@@ -28,6 +30,20 @@ class DrillResult:
     expected_before: int
     rpo_seconds: float  # how old the newest archived WAL was when the primary failed
     rto_seconds: float  # from starting recovery to a promoted, writable server
+
+    @property
+    def passed(self) -> bool:
+        """Exactly the transactions committed before the target time came back."""
+        return self.before == self.expected_before and self.after == 0
+
+    def report(self) -> str:
+        return (
+            f"Transactions before the target: {self.before} of {self.expected_before}; after it: {self.after}\n"
+            f"RPO (measured): the newest archived WAL was {self.rpo_seconds:.1f} s old when the primary failed; "
+            f"archive_timeout = {ARCHIVE_TIMEOUT} s bounds it\n"
+            f"RTO (measured): {self.rto_seconds:.1f} s from starting recovery to a promoted server\n"
+            + ("drill passed" if self.passed else "DRILL FAILED")
+        )
 
 
 def _append_settings(server: EmbeddedServer, settings: dict[str, str]) -> None:
@@ -42,6 +58,17 @@ def _until(condition: Callable[[], bool], timeout: float = 60.0) -> None:
         if time.monotonic() > deadline:
             raise ServerError(f"gave up after {timeout}s waiting")
         time.sleep(0.05)
+
+
+def run(project: Project, major: int, out: Callable[[str], None] = print) -> DrillResult:
+    """The drill with the server programs of PostgreSQL `major`, in a folder under the project's
+    .bankdb/ that is deleted afterwards, whatever happened."""
+    (project.root / ".bankdb").mkdir(exist_ok=True)
+    home = Path(tempfile.mkdtemp(prefix="pitr-drill-", dir=project.root / ".bankdb"))
+    try:
+        return drill(project, bin_dir_for(major), home, out)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
 
 
 def drill(project: Project, bin_dir: Path, home: Path, out: Callable[[str], None] = print,
@@ -77,7 +104,7 @@ def drill(project: Project, bin_dir: Path, home: Path, out: Callable[[str], None
              "-X", "stream", "-c", "fast"],
             ["pg_verifybackup", str(base)],
         ):
-            result = primary._run_as_owner([primary.bin(command[0]), *command[1:]], capture_output=True)
+            result = primary.run_as_owner([primary.bin(command[0]), *command[1:]], capture_output=True)
             if result.returncode != 0:
                 raise ServerError(f"{command[0]} failed: {result.stderr}")
 
@@ -98,7 +125,7 @@ def drill(project: Project, bin_dir: Path, home: Path, out: Callable[[str], None
                    >= segment)
             archived_at = conn.execute("SELECT last_archived_time FROM pg_stat_archiver").fetchone()[0]
         out("The primary fails (immediate shutdown)...")
-        primary._run_as_owner([primary.bin("pg_ctl"), "-D", str(primary.data), "-m", "immediate", "stop"],
+        primary.run_as_owner([primary.bin("pg_ctl"), "-D", str(primary.data), "-m", "immediate", "stop"],
                               capture_output=True)
         failed_at = datetime.datetime.now(datetime.timezone.utc)
 
@@ -106,7 +133,7 @@ def drill(project: Project, bin_dir: Path, home: Path, out: Callable[[str], None
         started = time.monotonic()
         recovered.home.mkdir()
         give_to_service_user(recovered.home)
-        copy = primary._run_as_owner(["cp", "-a", str(base), str(recovered.data)], capture_output=True)
+        copy = primary.run_as_owner(["cp", "-a", str(base), str(recovered.data)], capture_output=True)
         if copy.returncode != 0:
             raise ServerError(f"copying the base backup failed: {copy.stderr}")
         _append_settings(recovered, {

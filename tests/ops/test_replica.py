@@ -26,7 +26,7 @@ def until(condition, timeout: float = 30.0, step: float = 0.05) -> float:
 def make_standby(primary: EmbeddedServer, standby: EmbeddedServer) -> None:
     standby.home.mkdir(parents=True, exist_ok=True)
     give_to_service_user(standby.home)
-    result = standby._run_as_owner(
+    result = standby.run_as_owner(
         [standby.bin("pg_basebackup"), "-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres",
          "-D", str(standby.data), "-R", "-X", "stream", "-c", "fast"],
         capture_output=True,

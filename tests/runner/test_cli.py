@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 import uuid
+from pathlib import Path
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
@@ -21,7 +22,7 @@ from ..conftest import PROJECT
 from ..helpers import insert
 
 COMMANDS = ["up", "migrate", "status", "plan", "rollback", "seed", "resolve", "backup", "restore", "maintain",
-            "doctor", "server", "psql"]
+            "doctor", "drill", "server", "psql"]
 
 
 def bankdb_env(project: Project | None = None, url: str | None = None) -> dict[str, str]:
@@ -167,10 +168,17 @@ def test_the_embedded_server_quick_start(project_copy: Project) -> None:
         assert up.returncode == 0, up.stderr
         url = f"postgresql://postgres@/bankdb?host={project_copy.root / '.bankdb' / 'run'}&port=5432"
         assert up.stdout.startswith(f"Started the embedded PostgreSQL server ({project_copy.root / '.bankdb'}).")
+        assert up.stdout.splitlines()[1] == "Created database bankdb."
         assert f"  URL: {url}" in up.stdout
         assert bankdb("status", project=project_copy).returncode == 0
         with psycopg.connect(url) as conn:
             assert conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'bank'").fetchone()[0] == 14
+            # For monitor.top_queries: the embedded server preloads it, and up, its superuser, creates it.
+            assert conn.execute(
+                "SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'pg_stat_statements'"
+            ).fetchone() == ("public",)
+        again = bankdb("up", "--no-demo", project=project_copy)
+        assert (again.returncode, "Created database" in again.stdout) == (0, False)
         running = bankdb("server", "status", project=project_copy)
         assert (running.returncode, running.stdout.startswith("running, pid ")) == (0, True)
         assert bankdb("server", "stop", project=project_copy).returncode == 0
@@ -208,6 +216,35 @@ def test_maintain_refuses_bad_retention_options_before_doing_anything(server, db
     assert result.stderr.strip() == message
     with psycopg.connect(db) as conn:  # no partition was made ahead: maintenance did not run
         assert conn.execute(partitions).fetchone()[0] == before
+
+
+def test_plan_render_writes_what_each_template_applies_and_connects_to_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "rendered"
+    # A URL nothing listens on: the command would fail if it connected.
+    result = bankdb("plan", "--render", str(out), url="postgresql://nobody@127.0.0.1:1/nothing")
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout == f"wrote {out / 'security' / 'privileges.sql'}\n"
+    [template] = [s for s in migrator.read_repeatables(PROJECT.repeatable_dirs) if s.id == "security/privileges.sql.j2"]
+    assert (out / "security" / "privileges.sql").read_text() == template.text
+    assert "{%" not in template.text and "GRANT SELECT ON bank.exchange_rates TO bank_app" in template.text
+
+
+def test_a_template_that_does_not_render_is_one_line_naming_it(tmp_path: Path) -> None:
+    (tmp_path / "security").mkdir()
+    (tmp_path / "security" / "broken.sql.j2").write_text("SELECT 1;\n{% if %}\n")
+    result = bankdb("plan", "--render", str(tmp_path / "out"), project=Project(tmp_path))
+    assert (result.returncode, result.stdout, result.stderr) == (
+        1, "", f"bankdb: a .sql.j2 template does not render: {tmp_path / 'security' / 'broken.sql.j2'}, line 2: "
+               "Expected an expression, got 'end of statement block'\n"
+    )
+    assert not (tmp_path / "out").exists()
+
+
+def test_maintain_schedule_without_pg_cron_is_one_line_and_schedules_nothing(server, db: str) -> None:
+    result = bankdb("maintain", "--schedule", "7 * * * *", url=database_url(server, db))
+    assert (result.returncode, result.stdout, result.stderr) == (
+        1, "", "bankdb: pg_cron is not installed in this database; schedule `bankdb maintain` with cron instead\n"
+    )
 
 
 # -- errors: one line on stderr and an exit code, never a traceback ---------------------------
