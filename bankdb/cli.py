@@ -185,13 +185,13 @@ def _write_lines(text: str) -> None:
 
 def cmd_plan(project: Project, args: argparse.Namespace) -> int:
     if args.render:  # the files only: no database, so a linter can run anywhere
-        out = Path(args.render)
-        for script in migrator.read_repeatables(project.repeatable_dirs):
-            if script.path.name.endswith(".j2"):
-                path = out / script.id.removesuffix(".j2")
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(script.text, encoding="utf-8")
-                print(f"wrote {path}")
+        for citus, out in ((False, Path(args.render)), (True, Path(args.render) / "citus")):
+            for script in migrator.read_repeatables(project.repeatable_dirs, citus):
+                if script.path.name.endswith(".j2"):
+                    path = out / script.id.removesuffix(".j2")
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    path.write_text(script.text, encoding="utf-8")
+                    print(f"wrote {path}")
         return 0
     target = _prepare(project)
     state, units = migrator.plan(project, target.conninfo)
@@ -421,7 +421,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("plan", cmd_plan, "print the SQL `bankdb migrate` would run, changing nothing")
     p.add_argument("--render", metavar="DIR",
                    help="instead, write what each .sql.j2 template renders to (what migrate applies) under DIR, "
-                        "e.g. DIR/security/privileges.sql, for a linter; connects to no database")
+                        "e.g. DIR/security/privileges.sql, and for a Citus coordinator under DIR/citus, for a linter; "
+                        "connects to no database")
 
     p = add("rollback", cmd_rollback, "roll back the newest migration(s) with their rollback files",
             "Roll back applied migrations, newest first, with their .rollback.sql files, in one transaction. "
