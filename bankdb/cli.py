@@ -124,6 +124,12 @@ def cmd_migrate(project: Project, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_distribute(project: Project, args: argparse.Namespace) -> int:
+    target = _prepare(project)
+    migrator.distribute(project, target.conninfo, _session(args))
+    return 0
+
+
 def cmd_status(project: Project, args: argparse.Namespace) -> int:
     target = _prepare(project)
     state = migrator.status(project, target.conninfo)
@@ -411,6 +417,14 @@ def build_parser() -> argparse.ArgumentParser:
             "row-level security policies); all of them after any migration. Everything runs in one transaction "
             "with its bookkeeping, so a failure leaves nothing half-applied. Refuses to run on drift (exit 2). "
             "`bankdb plan` prints the SQL first.")
+    add_session_options(p)
+
+    p = add("distribute", cmd_distribute, "on a Citus coordinator: distribute the tables by user_id (idempotent)",
+            "Migrate, then distribute a database on a Citus coordinator, empty or holding data, as "
+            "scripts/citus/distribute.sql says: lookups, users and the audit trail as reference tables, every "
+            "user-owned table by user_id, co-located. Then every repeatable script is applied again, rendered for "
+            "Citus, and bank.verify_totals() must be empty. A database already distributed goes through "
+            "unchanged. See docs/scale-out.md.")
     add_session_options(p)
 
     p = add("status", cmd_status, "summarise the database's state; exit 0 up to date, 1 pending work, 2 drift",

@@ -53,6 +53,10 @@ class NoHistoryAccess(ScriptError):
     """The login may not read the runner's history (it belongs to another login)."""
 
 
+class NotCitus(ScriptError):
+    """`bankdb distribute` on a database without the citus extension."""
+
+
 class DriftError(Exception):
     """The database's history and the files disagree; a DBA must resolve it first."""
 
@@ -558,6 +562,10 @@ def migrate_on(conn: psycopg.Connection, tree: Tree, lock_wait: float, out: Out 
     `bankdb up` goes on to seed through the same session, with the same tree."""
     citus = db.is_citus(conn)
     tree = tree.for_target(citus)
+    if citus:
+        # bankdb's triggers write only rows of the same user, which are co-located with the row
+        # that fires them, the case Citus's "unsafe" triggers are for (docs/scale-out.md).
+        conn.execute("SET citus.enable_unsafe_triggers = on")
     with db.migration_lock(conn, lock_wait):
         ensure_history(conn)
         state = compute_state(tree, read_history(conn))
@@ -651,3 +659,47 @@ def resolve(project: Project, conninfo: str, script_id: str, session: Session = 
             else:
                 conn.execute(f"DELETE FROM {HISTORY_TABLE} WHERE id = %s", (script_id,))
                 out(f"{script_id}: forgotten (its file is gone; its objects stay in the database).")
+
+
+DISTRIBUTE_SCRIPT = ("scripts", "citus", "distribute.sql")
+
+
+def distribute(project: Project, conninfo: str, session: Session = Session(), out: Out = print) -> int:
+    """Distribute a migrated database on a Citus coordinator, empty or holding data, idempotently:
+    migrate, run scripts/citus/distribute.sql, apply every repeatable script again (rendered for
+    Citus), and check the derived totals. Returns how many tables it distributed this time."""
+    script = project.root.joinpath(*DISTRIBUTE_SCRIPT)
+    with db.connect(conninfo, "bankdb distribute", session) as conn:
+        if not db.is_citus(conn):
+            raise NotCitus(
+                "distribute: this database has no citus extension; run it on a Citus coordinator "
+                "(CREATE EXTENSION citus, and the workers added with citus_add_node)"
+            )
+        tree = read_tree(project, citus=True)
+        migrate_on(conn, tree, session.lock_wait, out)
+        with db.migration_lock(conn, session.lock_wait):
+            before = _distributed_tables(conn)
+            # Forgotten first, committed: if distributing fails half-way (its policies and
+            # triggers taken off), the next migrate or distribute applies them all again.
+            with conn.transaction():
+                conn.execute(f"DELETE FROM {HISTORY_TABLE} WHERE kind = 'repeatable'")
+            db.run_statements(conn, "/".join(DISTRIBUTE_SCRIPT), split_statements(script.read_text(encoding="utf-8")))
+            moved = _distributed_tables(conn) - before
+        out(f"Distributed {moved} table(s); applying the repeatable scripts for Citus:")
+        migrate_on(conn, tree, session.lock_wait, out)
+        wrong = conn.execute("SELECT count(*) FROM bank.verify_totals()").fetchone()[0]
+        if wrong:
+            raise ScriptError(
+                f"distribute: bank.verify_totals() reports {wrong} derived total(s) that do not match the rows; "
+                "run SELECT * FROM bank.verify_totals() for them, and bank.rebuild_totals() to rebuild them"
+            )
+        out("Derived totals verified: bank.verify_totals() is empty.")
+        return moved
+
+
+def _distributed_tables(conn: psycopg.Connection) -> int:
+    return conn.execute(
+        "SELECT count(*) FROM pg_catalog.pg_dist_partition AS p "
+        "JOIN pg_catalog.pg_class AS c ON c.oid = p.logicalrelid "
+        "WHERE c.relnamespace = 'bank'::regnamespace"
+    ).fetchone()[0]
