@@ -25,8 +25,12 @@ CREATE OR REPLACE TRIGGER _100_set_updated_at BEFORE UPDATE ON bank.accounts
 FOR EACH ROW WHEN (old IS DISTINCT FROM new) EXECUTE FUNCTION bank.tg__set_updated_at();
 CREATE OR REPLACE TRIGGER _100_set_updated_at BEFORE UPDATE ON bank.transactions
 FOR EACH ROW WHEN (old IS DISTINCT FROM new) EXECUTE FUNCTION bank.tg__set_updated_at();
+-- Budgets: every transaction in a budgeted category changes spent_amount, and the totals trigger
+-- that writes it sets updated_at itself, so its UPDATE calls no trigger function (only bankdb's
+-- own code can write either column).
 CREATE OR REPLACE TRIGGER _100_set_updated_at BEFORE UPDATE ON bank.budgets
-FOR EACH ROW WHEN (old IS DISTINCT FROM new) EXECUTE FUNCTION bank.tg__set_updated_at();
+FOR EACH ROW WHEN (old IS DISTINCT FROM new AND old.updated_at IS NOT DISTINCT FROM new.updated_at)
+EXECUTE FUNCTION bank.tg__set_updated_at();
 CREATE OR REPLACE TRIGGER _100_set_updated_at BEFORE UPDATE ON bank.category_rules
 FOR EACH ROW WHEN (old IS DISTINCT FROM new) EXECUTE FUNCTION bank.tg__set_updated_at();
 CREATE OR REPLACE TRIGGER _100_set_updated_at BEFORE UPDATE ON bank.bills

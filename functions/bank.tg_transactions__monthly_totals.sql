@@ -107,7 +107,9 @@ BEGIN
     -- A separate statement, so its snapshot sees a budget created (under the lock of its totals row,
     -- see tg_budgets__init_spent) by a transaction that committed while this one waited for that lock.
     UPDATE bank.budgets AS b
-    SET spent_amount = k.spending
+    SET
+        spent_amount = k.spending,
+        updated_at = now()
     FROM unnest(v_users, v_months, v_categories, v_spending) AS k (user_id, month, category, spending)
     WHERE b.user_id = k.user_id
         AND b.year = extract(YEAR FROM k.month)::smallint

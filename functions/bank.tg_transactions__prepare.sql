@@ -12,6 +12,8 @@ DECLARE
     v_base_currency text;
     v_minor_unit smallint;
     v_base_minor_unit smallint;
+    v_owned boolean;
+    v_rate numeric;
 BEGIN
     IF TG_OP = 'INSERT' AND NEW.category IS NULL THEN
         SELECT m.id, m.category INTO v_rule
@@ -45,20 +47,43 @@ BEGIN
         OR (NEW.amount, NEW.currency, NEW.txn_date, NEW.user_id)
         IS DISTINCT FROM (OLD.amount, OLD.currency, OLD.txn_date, OLD.user_id)
         OR scale(NEW.amount) <> scale(OLD.amount) THEN
-        -- Unknown (or, under row-level security, another) user or an unknown currency finds nothing:
-        -- left to the foreign keys and the policy, which name themselves.
-        SELECT u.base_currency, c.minor_unit INTO v_base_currency, v_minor_unit
+        -- One query for all the conversion needs, the common direct pair's rate read inline: this
+        -- runs for every row written, and each further query or function layer cost more than the
+        -- work itself (measured in the commit that made it so). Unknown (or, under row-level
+        -- security, another) user or an unknown currency finds nothing: left to the foreign keys and
+        -- the policy, which name themselves.
+        SELECT
+            u.base_currency,
+            c.minor_unit,
+            b.minor_unit,
+            CASE WHEN c.code <> u.base_currency THEN
+                -- Ownership before anything else: a write to an account that is not the user's fails
+                -- on its foreign key in every currency, never on a missing exchange rate first.
+                EXISTS (SELECT FROM bank.accounts AS a WHERE a.user_id = NEW.user_id AND a.id = NEW.account_id)
+            END,
+            CASE WHEN c.code <> u.base_currency THEN (
+                SELECT r.rate
+                FROM bank.exchange_rates AS r
+                WHERE r.base_currency = c.code AND r.quote_currency = u.base_currency AND r.rate_date <= NEW.txn_date
+                ORDER BY r.rate_date DESC
+                LIMIT 1
+            ) END
+        INTO v_base_currency, v_minor_unit, v_base_minor_unit, v_owned, v_rate
         FROM bank.users AS u
         CROSS JOIN bank.currencies AS c
+        INNER JOIN bank.currencies AS b ON u.base_currency = b.code
         WHERE u.id = NEW.user_id AND c.code = NEW.currency;
-        NEW.amount := bank.at_currency_scale(NEW.amount, v_minor_unit, NEW.currency, 'transactions', 'amount');
+        IF round(NEW.amount, v_minor_unit) = NEW.amount THEN
+            NEW.amount := round(NEW.amount, v_minor_unit);
+        ELSE
+            -- Over scale, or nothing found: the function names the error, or leaves it to the keys.
+            NEW.amount := bank.at_currency_scale(NEW.amount, v_minor_unit, NEW.currency, 'transactions', 'amount');
+        END IF;
         IF v_base_currency IS NULL OR NEW.currency = v_base_currency THEN
             NEW.fx_rate := 1;
             NEW.base_amount := NEW.amount;
         ELSE
-            -- Ownership before anything else: a write to an account that is not the user's fails on
-            -- its foreign key in every currency, never on a missing exchange rate first.
-            IF NOT EXISTS (SELECT FROM bank.accounts AS a WHERE a.user_id = NEW.user_id AND a.id = NEW.account_id) THEN
+            IF NOT v_owned THEN
                 RAISE EXCEPTION 'insert or update on table "transactions" violates foreign key constraint "%"',
                     'transactions_user_id_account_id_fkey'
                     USING
@@ -71,8 +96,8 @@ BEGIN
                             NEW.user_id, NEW.account_id
                         );
             END IF;
-            SELECT c.minor_unit INTO v_base_minor_unit FROM bank.currencies AS c WHERE c.code = v_base_currency;
-            NEW.fx_rate := bank.exchange_rate(NEW.currency, v_base_currency, NEW.txn_date);
+            -- No direct rate: the inverse pair or the pivot, or BKFX1 naming what is missing.
+            NEW.fx_rate := coalesce(v_rate, bank.exchange_rate(NEW.currency, v_base_currency, NEW.txn_date));
             NEW.base_amount := round(NEW.amount * NEW.fx_rate, v_base_minor_unit);
         END IF;
     ELSE

@@ -82,3 +82,114 @@ def test_the_seed_schema_holds_the_same_rows_and_answers_the_same(db: str) -> No
 
         # The heavy-month script's query is the dashboard's second, word for word.
         assert seed_queries("heavy_month_seed") == [dashboard[1]]
+
+
+def script_statements(name: str) -> list[str]:
+    """A pgbench script's SQL statements (a statement may span lines), :variables as psycopg parameters."""
+    text = "\n".join(line for line in (bench.HERE / f"{name}.pgbench").read_text().splitlines()
+                     if not line.startswith(("--", "\\")))
+    return [re.sub(r"(?<!:):([a-z_]+)", r"%(\1)s", s.strip()) for s in text.split(";") if s.strip()]
+
+
+def test_the_peer_computes_what_bankdb_computes(db: str) -> None:
+    """The fair peer's statements (the pgbench scripts' own text) categorize, convert, total and set
+    budgets exactly as bankdb's triggers do, row by row for the single insert and for the bulk import."""
+    generate.generate(db, users=20, seed=5, heavy_users=0, batch=20, out=lambda _: None, progress=lambda *_: None)
+    today = dt.date.today()
+    with psycopg.connect(db, autocommit=True) as conn:
+        first_day = today.replace(day=1) - dt.timedelta(days=200)
+        bench.add_bench_rows(conn, 4, 400, first_day)
+        user_base, account_base, import_user = conn.execute(
+            """
+            SELECT min(u.id), min(a.id), (SELECT id FROM bank.users WHERE email = 'import@bench.bankdb.test')
+            FROM bank.users AS u JOIN bank.accounts AS a ON a.user_id = u.id
+            WHERE u.email LIKE 'bench%@bench.bankdb.test'
+            """
+        ).fetchone()
+        # Rules that match the scripts' rows, so categorization is compared too: the bench users'
+        # merchant FreshMart, the import user's Market Stall (whose rows come without a category).
+        conn.execute(
+            "INSERT INTO bank.category_rules (user_id, category, merchant_pattern, priority)"
+            " SELECT id, 'Groceries', 'fresh', 5 FROM bank.users WHERE email LIKE 'bench%%@bench.bankdb.test'"
+            " UNION ALL SELECT %s, 'Shopping', 'stall', 1 UNION ALL SELECT %s, 'Healthcare', 'market', 9",
+            (import_user, import_user))
+        conn.execute(
+            "INSERT INTO bank.budgets (user_id, year, month, category, limit_amount)"
+            " SELECT %s, extract(YEAR FROM m)::smallint, extract(MONTH FROM m)::smallint, c, 100"
+            " FROM generate_series(%s::date, %s::date, interval '1 month') AS m"
+            " CROSS JOIN (VALUES ('Groceries'), ('Healthcare'), ('Other')) AS k (c)",
+            (import_user, first_day.replace(day=1), today))
+        bench.load_seed_schema(conn)
+        bench.load_peer_schema(conn)
+
+        def same_books(users: tuple[int, int]) -> None:
+            assert conn.execute(
+                "SELECT user_id, month, category, spending, income, txn_count FROM peer.monthly_totals"
+                " WHERE user_id BETWEEN %s AND %s ORDER BY 1, 2, 3", users).fetchall() == conn.execute(
+                "SELECT user_id, month, category, spending, income, txn_count FROM bank.monthly_totals"
+                " WHERE user_id BETWEEN %s AND %s ORDER BY 1, 2, 3", users).fetchall()
+            assert conn.execute(
+                "SELECT id, spent_amount FROM seed.budgets WHERE user_id BETWEEN %s AND %s ORDER BY id",
+                users).fetchall() == conn.execute(
+                "SELECT id, spent_amount FROM bank.budgets WHERE user_id BETWEEN %s AND %s ORDER BY id",
+                users).fetchall()
+
+        def new_rows(users: tuple[int, int], after: tuple[int, int]) -> tuple[list, list]:
+            columns = "t.account_id, t.category, t.amount, t.currency, t.txn_date::date, t.is_categorized"
+            return (
+                conn.execute(f"SELECT {columns} FROM seed.transactions AS t JOIN seed.accounts AS a"
+                             " ON a.id = t.account_id WHERE a.user_id BETWEEN %s AND %s AND t.id > %s ORDER BY t.id",
+                             (*users, after[0])).fetchall(),
+                conn.execute(f"SELECT {columns} FROM bank.transactions AS t"
+                             " WHERE t.user_id BETWEEN %s AND %s AND t.id > %s ORDER BY t.id", (*users, after[1])).fetchall(),
+            )
+
+        def last_ids() -> tuple[int, int]:
+            return (conn.execute("SELECT coalesce(max(id), 0) FROM seed.transactions").fetchone()[0],
+                    conn.execute("SELECT coalesce(max(id), 0) FROM bank.transactions").fetchone()[0])
+
+        [peer_insert] = script_statements("insert_peer")
+        [bankdb_insert] = [s for s in script_statements("insert_bankdb") if s.startswith("INSERT")]
+        users = (user_base, user_base + 3)
+        same_books(users)
+        before = last_ids()
+        for n, (k, cat) in enumerate((k, cat) for k in range(4) for cat in range(1, 9)):
+            params = {"uid": user_base + k, "aid": account_base + k, "eur": k % 4 == 0, "cents": 101 + 7919 * n % 50000,
+                      "cat": cat}
+            conn.execute("SET search_path = seed")
+            conn.execute(peer_insert, params)
+            conn.execute("RESET search_path")
+            with conn.transaction():
+                conn.execute("SET LOCAL ROLE bank_app")
+                conn.execute("SELECT api.set_user(%s)", (params["uid"],))
+                conn.execute(bankdb_insert, params)
+            same_books(users)  # after every row: its base amount went into both totals alike
+        seed_rows, bank_rows = new_rows(users, before)
+        assert seed_rows == bank_rows and len(seed_rows) == 32
+        assert {r[1] for r in seed_rows} >= {"Groceries", "Shopping"} and all(r[5] for r in seed_rows)
+        assert conn.execute("SELECT count(*) FROM bank.transactions WHERE id > %s AND currency = 'EUR'"
+                            " AND base_amount <> amount", (before[1],)).fetchone()[0] == 8
+
+        # The bulk import: the peer's one statement against bankdb's INSERT of the same rows.
+        [peer_bulk] = script_statements("bulk_peer")
+        [bankdb_bulk] = [s for s in script_statements("bulk_bankdb") if s.startswith("INSERT")]
+        users = (import_user, import_user)
+        same_books(users)
+        before = last_ids()
+        conn.execute("GRANT USAGE ON SCHEMA bench TO bank_app")  # bench.py's bench_app has it
+        conn.execute("GRANT SELECT ON bench.import_rows TO bank_app")
+        conn.execute("SET search_path = seed")
+        conn.execute(peer_bulk, {"import_user": import_user})
+        conn.execute("RESET search_path")
+        with conn.transaction():
+            conn.execute("SET LOCAL ROLE bank_app")
+            conn.execute("SELECT api.set_user(%s)", (import_user,))
+            conn.execute(bankdb_bulk, {"import_user": import_user})
+        seed_rows, bank_rows = new_rows(users, before)
+        assert sorted(seed_rows, key=repr) == sorted(bank_rows, key=repr) and len(seed_rows) == 400
+        # The rows without a category took the import user's first rule by priority: Healthcare (9), not Shopping (1).
+        assert conn.execute("SELECT category, count(*) FROM seed.transactions WHERE id > %s AND merchant = 'Market Stall'"
+                            " GROUP BY 1", (before[0],)).fetchall() == [("Healthcare", 50)]
+        same_books(users)
+        assert conn.execute("SELECT count(*) FROM seed.budgets WHERE user_id = %s AND spent_amount > 0",
+                            (import_user,)).fetchone()[0] >= 3

@@ -211,6 +211,22 @@ def test_a_budget_created_after_its_transactions_starts_with_their_spending(
     assert budget["spent_amount"] == Decimal("13.00")
 
 
+def test_an_insert_sets_its_budgets_spent_amount_and_updated_at(
+    conn: psycopg.Connection, two_users: list[dict]
+) -> None:
+    """The totals trigger writes updated_at with spent_amount (the budgets' row trigger is skipped for
+    that UPDATE); any other UPDATE of a budget still gets its updated_at from the row trigger."""
+    usd = two_users[0]
+    budget = insert(conn, "budgets", user_id=usd["user_id"], year=2025, month=3, category="Groceries", limit_amount="50")
+    conn.execute("UPDATE bank.budgets SET updated_at = '2020-01-01' WHERE id = %s", (budget["id"],))
+    add_txn(conn, usd, "10.00", category="Groceries")
+    assert conn.execute("SELECT spent_amount, updated_at = now() FROM bank.budgets WHERE id = %s",
+                        (budget["id"],)).fetchone() == (Decimal("10.00"), True)
+    conn.execute("UPDATE bank.budgets SET updated_at = '2020-01-01' WHERE id = %s", (budget["id"],))
+    conn.execute("UPDATE bank.budgets SET limit_amount = 60 WHERE id = %s", (budget["id"],))
+    assert value(conn, "SELECT updated_at = now() FROM bank.budgets WHERE id = %s", (budget["id"],)) is True
+
+
 def test_transfers_and_payments_never_count(conn: psycopg.Connection, two_users: list[dict]) -> None:
     usd = two_users[0]
     add_txn(conn, usd, "40.00", category="Shopping", kind="card_payment")
