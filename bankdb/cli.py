@@ -124,6 +124,12 @@ def cmd_migrate(project: Project, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_distribute(project: Project, args: argparse.Namespace) -> int:
+    target = _prepare(project)
+    migrator.distribute(project, target.conninfo, _session(args))
+    return 0
+
+
 def cmd_status(project: Project, args: argparse.Namespace) -> int:
     target = _prepare(project)
     state = migrator.status(project, target.conninfo)
@@ -185,13 +191,13 @@ def _write_lines(text: str) -> None:
 
 def cmd_plan(project: Project, args: argparse.Namespace) -> int:
     if args.render:  # the files only: no database, so a linter can run anywhere
-        out = Path(args.render)
-        for script in migrator.read_repeatables(project.repeatable_dirs):
-            if script.path.name.endswith(".j2"):
-                path = out / script.id.removesuffix(".j2")
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(script.text, encoding="utf-8")
-                print(f"wrote {path}")
+        for citus, out in ((False, Path(args.render)), (True, Path(args.render) / "citus")):
+            for script in migrator.read_repeatables(project.repeatable_dirs, citus):
+                if script.path.name.endswith(".j2"):
+                    path = out / script.id.removesuffix(".j2")
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    path.write_text(script.text, encoding="utf-8")
+                    print(f"wrote {path}")
         return 0
     target = _prepare(project)
     state, units = migrator.plan(project, target.conninfo)
@@ -458,6 +464,14 @@ def build_parser() -> argparse.ArgumentParser:
             "`bankdb plan` prints the SQL first.")
     add_session_options(p)
 
+    p = add("distribute", cmd_distribute, "on a Citus coordinator: distribute the tables by user_id (idempotent)",
+            "Migrate, then distribute a database on a Citus coordinator, empty or holding data, as "
+            "scripts/citus/distribute.sql says: lookups, users and the audit trail as reference tables, every "
+            "user-owned table by user_id, co-located. Then every repeatable script is applied again, rendered for "
+            "Citus, and bank.verify_totals() must be empty. A database already distributed goes through "
+            "unchanged. See docs/scale-out.md.")
+    add_session_options(p)
+
     p = add("status", cmd_status, "summarise the database's state; exit 0 up to date, 1 pending work, 2 drift",
             "Compare the migration files and repeatable scripts with the database's history: counts, the newest "
             "applied migration, every script that is pending, changed or drifted, and a verdict. Exit 0 up to "
@@ -466,7 +480,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("plan", cmd_plan, "print the SQL `bankdb migrate` would run, changing nothing")
     p.add_argument("--render", metavar="DIR",
                    help="instead, write what each .sql.j2 template renders to (what migrate applies) under DIR, "
-                        "e.g. DIR/security/privileges.sql, for a linter; connects to no database")
+                        "e.g. DIR/security/privileges.sql, and for a Citus coordinator under DIR/citus, for a linter; "
+                        "connects to no database")
 
     p = add("rollback", cmd_rollback, "roll back the newest migration(s) with their rollback files",
             "Roll back applied migrations, newest first, with their .rollback.sql files, in one transaction. "

@@ -2,6 +2,7 @@
 
 * connecting, each session named for its command, with the migration session's settings when asked;
 * becoming the owner role (bank_owner), so that work sees and makes what migrations own;
+* on a Citus coordinator, letting the bank roles reach the workers, since Citus connects as them;
 * running a script's statements, failing with the statement and PostgreSQL's own words;
 * the migration lock: one session advisory lock, taken with a deadline, released on the way out;
 * the row checksums that backups and retention prove their copies with.
@@ -21,6 +22,7 @@ import sqlparse
 from psycopg import sql
 
 OWNER_ROLE = "bank_owner"  # owns every object (V005); a migration runs as it once it exists
+BANK_ROLES = (OWNER_ROLE, "bank_migrator", "bank_app", "bank_admin", "bank_readonly", "bank_backup")
 # One advisory lock key for "a bankdb run is changing this database": the bytes of 'bankdbmg'.
 LOCK_KEY = int.from_bytes(b"bankdbmg", "big")
 
@@ -72,6 +74,66 @@ def become_owner(conn: psycopg.Connection) -> None:
         """,
         (OWNER_ROLE,),
     )
+
+
+def can_become_owner(conn: psycopg.Connection) -> bool:
+    """Whether become_owner would switch to bank_owner now (in this transaction's view)."""
+    return conn.execute(
+        """
+        SELECT EXISTS (
+            SELECT FROM pg_catalog.pg_roles AS r
+            JOIN pg_catalog.pg_namespace AS n ON n.nspowner = r.oid
+            WHERE n.nspname = 'bank' AND r.rolname = %s AND pg_has_role(session_user, r.oid, 'MEMBER')
+        )
+        """,
+        (OWNER_ROLE,),
+    ).fetchone()[0]
+
+
+# -- Citus -----------------------------------------------------------------------------------
+
+
+def is_citus(conn: psycopg.Connection) -> bool:
+    """Whether this database is (part of) a Citus cluster: the citus extension is created in it."""
+    return conn.execute(
+        "SELECT EXISTS (SELECT FROM pg_catalog.pg_extension WHERE extname = 'citus')"
+    ).fetchone()[0]
+
+
+def let_bank_roles_reach_workers(conn: psycopg.Connection) -> None:
+    """On Citus, before anyone becomes a bank role: the roles may log in (no password), and
+    bank_owner may connect to this database; committed, and propagated by Citus to every worker.
+
+    Citus runs a statement's work on the workers over connections it opens as the current role,
+    so a session that did SET ROLE bank_owner (the runner), a SECURITY DEFINER function owned by
+    it, or SET ROLE bank_app reaches the workers as that role: a NOLOGIN role fails there with
+    "role is not permitted to log in" (citusdata/citus#7719), and bank_owner, which V005 does not
+    give CONNECT (it needs none on one server), with "User does not have CONNECT privilege".
+    Without a password the roles still cannot log in by password; only what pg_hba.conf lets in
+    without one (the coordinator's address, certificates) can, which docs/scale-out.md asks a DBA
+    to keep to the cluster's nodes."""
+    roles = [r for (r,) in conn.execute(
+        "SELECT rolname FROM pg_catalog.pg_roles WHERE rolname = ANY(%s) AND NOT rolcanlogin ORDER BY rolname",
+        (list(BANK_ROLES),),
+    ).fetchall()]
+    statements = [sql.SQL("ALTER ROLE {} LOGIN").format(sql.Identifier(role)) for role in roles]
+    if conn.execute(
+        "SELECT to_regrole(%s) IS NOT NULL AND NOT has_database_privilege(%s, current_database(), 'CONNECT')",
+        (OWNER_ROLE, OWNER_ROLE),
+    ).fetchone()[0]:
+        database = conn.execute("SELECT current_database()").fetchone()[0]
+        statements.append(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(
+            sql.Identifier(database), sql.Identifier(OWNER_ROLE)))
+    for statement in statements:
+        try:
+            conn.execute(statement)
+        except psycopg.errors.InsufficientPrivilege as exc:
+            raise ScriptError(
+                f"on Citus the bank roles must log in and bank_owner must connect to the database (Citus "
+                f"reaches the workers as the role a session has become), and this login may not "
+                f"{statement.as_string(conn)}: {exc.diag.message_primary}. Run `bankdb migrate` once as a "
+                "superuser. Nothing of this run was kept."
+            ) from exc
 
 
 # -- running a script ------------------------------------------------------------------------

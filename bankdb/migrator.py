@@ -53,6 +53,10 @@ class NoHistoryAccess(ScriptError):
     """The login may not read the runner's history (it belongs to another login)."""
 
 
+class NotCitus(ScriptError):
+    """`bankdb distribute` on a database without the citus extension."""
+
+
 class DriftError(Exception):
     """The database's history and the files disagree; a DBA must resolve it first."""
 
@@ -122,7 +126,9 @@ def read_versioned(directory: Path) -> list[Script]:
     return [scripts[v] for v in sorted(scripts)]
 
 
-def read_repeatables(directories: Iterable[Path]) -> list[Script]:
+def read_repeatables(directories: Iterable[Path], citus: bool = False) -> list[Script]:
+    """The repeatable scripts; templates are rendered for the target: `citus` is true on a Citus
+    coordinator, where some objects need another implementation (docs/scale-out.md)."""
     scripts = []
     for directory in directories:
         if not directory.is_dir():
@@ -135,7 +141,7 @@ def read_repeatables(directories: Iterable[Path]) -> list[Script]:
         files = sorted(p for p in directory.iterdir() if p.name.endswith((".sql", ".sql.j2")))
         for path in files:
             if path.name.endswith(".j2"):
-                text = env.get_template(path.name).render()
+                text = env.get_template(path.name).render(citus=citus)
             else:
                 text = path.read_text(encoding="utf-8")
             scripts.append(Script("repeatable", f"{directory.name}/{path.name}", path, text))
@@ -149,10 +155,17 @@ class Tree:
     project: Project
     versioned: list[Script]
     repeatables: list[Script]
+    citus: bool = False  # rendered for a Citus coordinator
+
+    def for_target(self, citus: bool) -> Tree:
+        """This tree with its templates rendered for the database's target (single node or Citus)."""
+        if citus == self.citus:
+            return self
+        return Tree(self.project, self.versioned, read_repeatables(self.project.repeatable_dirs, citus), citus)
 
 
-def read_tree(project: Project) -> Tree:
-    return Tree(project, read_versioned(project.migrations), read_repeatables(project.repeatable_dirs))
+def read_tree(project: Project, citus: bool = False) -> Tree:
+    return Tree(project, read_versioned(project.migrations), read_repeatables(project.repeatable_dirs, citus), citus)
 
 
 # -- the database's history ------------------------------------------------------------------
@@ -448,11 +461,18 @@ def _run_statements(conn: psycopg.Connection, unit: Unit) -> None:
             conn.execute("RESET ROLE")  # the bookkeeping is the login's own
 
 
-def execute(conn: psycopg.Connection, units: list[Unit], out: Out) -> None:
+def execute(conn: psycopg.Connection, units: list[Unit], out: Out, citus: bool = False) -> None:
     """Run units in order: consecutive transactional units share one transaction with their
-    bookkeeping; a non-transactional unit runs alone, outside any transaction, then is recorded."""
+    bookkeeping; a non-transactional unit runs alone, outside any transaction, then is recorded.
+
+    On Citus (`citus`), the bank roles may reach the workers before each transaction, and a transaction ends
+    where the units start running as bank_owner (after V005 on a first migrate): Citus reaches the
+    workers over connections of the current role, and a connection as bank_owner sees nothing the
+    login's own connections have not committed (the roles, CONNECT and CREATE on the database)."""
     index = 0
     while index < len(units):
+        if citus:
+            db.let_bank_roles_reach_workers(conn)
         if not units[index].transactional:
             unit = units[index]
             started = time.monotonic()
@@ -463,17 +483,18 @@ def execute(conn: psycopg.Connection, units: list[Unit], out: Out) -> None:
             out(f"  {unit.label} ({elapsed} ms, outside a transaction)")
             index += 1
             continue
-        group = []
-        while index < len(units) and units[index].transactional:
-            group.append(units[index])
-            index += 1
         with conn.transaction():
-            for unit in group:
+            as_owner = citus and db.can_become_owner(conn)
+            while index < len(units) and units[index].transactional:
+                if citus and db.can_become_owner(conn) != as_owner:
+                    break
+                unit = units[index]
                 started = time.monotonic()
                 _run_statements(conn, unit)
                 elapsed = int((time.monotonic() - started) * 1000)
                 _bookkeep(conn, unit, elapsed)
                 out(f"  {unit.label} ({elapsed} ms)")
+                index += 1
 
 
 def render_plan(units: list[Unit]) -> str:
@@ -509,12 +530,12 @@ def render_plan(units: list[Unit]) -> str:
 
 def status(project: Project, conninfo: str) -> State:
     with db.connect(conninfo, "bankdb status") as conn:
-        return compute_state(read_tree(project), read_history(conn))
+        return compute_state(read_tree(project, db.is_citus(conn)), read_history(conn))
 
 
 def plan(project: Project, conninfo: str) -> tuple[State, list[Unit]]:
     with db.connect(conninfo, "bankdb plan") as conn:
-        state = compute_state(read_tree(project), read_history(conn))
+        state = compute_state(read_tree(project, db.is_citus(conn)), read_history(conn))
         if state.blocked:
             return state, []
         units = migrate_units(conn, state)
@@ -539,6 +560,12 @@ def migrate(project: Project, conninfo: str, session: Session = Session(), out: 
 def migrate_on(conn: psycopg.Connection, tree: Tree, lock_wait: float, out: Out = print) -> State:
     """Migrate through a migration session (db.connect with a Session) under the migration lock;
     `bankdb up` goes on to seed through the same session, with the same tree."""
+    citus = db.is_citus(conn)
+    tree = tree.for_target(citus)
+    if citus:
+        # bankdb's triggers write only rows of the same user, which are co-located with the row
+        # that fires them, the case Citus's "unsafe" triggers are for (docs/scale-out.md).
+        conn.execute("SET citus.enable_unsafe_triggers = on")
     with db.migration_lock(conn, lock_wait):
         ensure_history(conn)
         state = compute_state(tree, read_history(conn))
@@ -549,11 +576,11 @@ def migrate_on(conn: psycopg.Connection, tree: Tree, lock_wait: float, out: Out 
                 f"Applying {len(state.pending)} migration(s) and "
                 f"{len(state.repeatables_due)} repeatable script(s):"
             )
-            execute(conn, units + ready_units(tree.project, lookups=True), out)
+            execute(conn, units + ready_units(tree.project, lookups=True), out, citus)
         else:
             out("Nothing to do: the database is up to date.")
             # A month may have begun since the last run.
-            execute(conn, ready_units(tree.project, lookups=False), lambda _: None)
+            execute(conn, ready_units(tree.project, lookups=False), lambda _: None, citus)
         hand_history_to_owner(conn)
         grant_history_to_backup(conn)
         return state
@@ -601,7 +628,8 @@ def rollback(
     dry_run: bool = False,
 ) -> list[Unit]:
     with db.connect(conninfo, "bankdb", session) as conn, db.migration_lock(conn, session.lock_wait):
-        state = compute_state(read_tree(project), read_history(conn))
+        citus = db.is_citus(conn)
+        state = compute_state(read_tree(project, citus), read_history(conn))
         _refuse_if_blocked(state, "rollback")
         units = rollback_units(conn, state, steps, to)
         if dry_run:
@@ -609,7 +637,7 @@ def rollback(
         elif not units:
             out("Nothing to roll back.")
         else:
-            execute(conn, units, out)
+            execute(conn, units, out, citus)
         return units
 
 
@@ -631,3 +659,47 @@ def resolve(project: Project, conninfo: str, script_id: str, session: Session = 
             else:
                 conn.execute(f"DELETE FROM {HISTORY_TABLE} WHERE id = %s", (script_id,))
                 out(f"{script_id}: forgotten (its file is gone; its objects stay in the database).")
+
+
+DISTRIBUTE_SCRIPT = ("scripts", "citus", "distribute.sql")
+
+
+def distribute(project: Project, conninfo: str, session: Session = Session(), out: Out = print) -> int:
+    """Distribute a migrated database on a Citus coordinator, empty or holding data, idempotently:
+    migrate, run scripts/citus/distribute.sql, apply every repeatable script again (rendered for
+    Citus), and check the derived totals. Returns how many tables it distributed this time."""
+    script = project.root.joinpath(*DISTRIBUTE_SCRIPT)
+    with db.connect(conninfo, "bankdb distribute", session) as conn:
+        if not db.is_citus(conn):
+            raise NotCitus(
+                "distribute: this database has no citus extension; run it on a Citus coordinator "
+                "(CREATE EXTENSION citus, and the workers added with citus_add_node)"
+            )
+        tree = read_tree(project, citus=True)
+        migrate_on(conn, tree, session.lock_wait, out)
+        with db.migration_lock(conn, session.lock_wait):
+            before = _distributed_tables(conn)
+            # Forgotten first, committed: if distributing fails half-way (its policies and
+            # triggers taken off), the next migrate or distribute applies them all again.
+            with conn.transaction():
+                conn.execute(f"DELETE FROM {HISTORY_TABLE} WHERE kind = 'repeatable'")
+            db.run_statements(conn, "/".join(DISTRIBUTE_SCRIPT), split_statements(script.read_text(encoding="utf-8")))
+            moved = _distributed_tables(conn) - before
+        out(f"Distributed {moved} table(s); applying the repeatable scripts for Citus:")
+        migrate_on(conn, tree, session.lock_wait, out)
+        wrong = conn.execute("SELECT count(*) FROM bank.verify_totals()").fetchone()[0]
+        if wrong:
+            raise ScriptError(
+                f"distribute: bank.verify_totals() reports {wrong} derived total(s) that do not match the rows; "
+                "run SELECT * FROM bank.verify_totals() for them, and bank.rebuild_totals() to rebuild them"
+            )
+        out("Derived totals verified: bank.verify_totals() is empty.")
+        return moved
+
+
+def _distributed_tables(conn: psycopg.Connection) -> int:
+    return conn.execute(
+        "SELECT count(*) FROM pg_catalog.pg_dist_partition AS p "
+        "JOIN pg_catalog.pg_class AS c ON c.oid = p.logicalrelid "
+        "WHERE c.relnamespace = 'bank'::regnamespace"
+    ).fetchone()[0]

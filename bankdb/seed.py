@@ -29,7 +29,7 @@ def seed(project: Project, conninfo: str, demo: bool = False, replace_demo: bool
 def seed_on(conn: psycopg.Connection, tree: migrator.Tree, demo: bool = False, replace_demo: bool = False,
             out: migrator.Out = print) -> None:
     """seed() through an open session, with a tree already read (`bankdb up` migrated with both)."""
-    state = migrator.compute_state(tree, migrator.read_history(conn))
+    state = migrator.compute_state(tree.for_target(db.is_citus(conn)), migrator.read_history(conn))
     if state.exit_code != 0:
         raise NotMigrated("the database is not up to date: run `bankdb migrate` first (see `bankdb status`)")
     project = tree.project

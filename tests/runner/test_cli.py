@@ -230,10 +230,19 @@ def test_plan_render_writes_what_each_template_applies_and_connects_to_nothing(t
     # A URL nothing listens on: the command would fail if it connected.
     result = bankdb("plan", "--render", str(out), url="postgresql://nobody@127.0.0.1:1/nothing")
     assert (result.returncode, result.stderr) == (0, "")
-    assert result.stdout == f"wrote {out / 'security' / 'privileges.sql'}\n"
-    [template] = [s for s in migrator.read_repeatables(PROJECT.repeatable_dirs) if s.id == "security/privileges.sql.j2"]
-    assert (out / "security" / "privileges.sql").read_text() == template.text
-    assert "{%" not in template.text and "GRANT SELECT ON bank.exchange_rates TO bank_app" in template.text
+    templates = ["functions/api.current_user_id.sql", "functions/api.set_user.sql", "functions/bank.points_from_ledger.sql",
+                 "functions/bank.totals_from_raw_rows.sql", "functions/bank.verify_totals.sql", "security/privileges.sql"]
+    written = [out / t for t in templates] + [out / "citus" / t for t in templates]
+    assert result.stdout == "".join(f"wrote {path}\n" for path in written)
+    for citus, folder in ((False, out), (True, out / "citus")):
+        for script in migrator.read_repeatables(PROJECT.repeatable_dirs, citus):
+            if script.id.endswith(".j2"):
+                assert (folder / script.id.removesuffix(".j2")).read_text() == script.text
+                assert "{%" not in script.text
+    assert "GRANT SELECT ON bank.exchange_rates TO bank_app" in (out / "security" / "privileges.sql").read_text()
+    # What differs for Citus: the acting user is a SET LOCAL that Citus sends to the workers.
+    assert "SET LOCAL app.user_id" not in (out / "functions" / "api.set_user.sql").read_text()
+    assert "SET LOCAL app.user_id" in (out / "citus" / "functions" / "api.set_user.sql").read_text()
 
 
 def test_a_template_that_does_not_render_is_one_line_naming_it(tmp_path: Path) -> None:
