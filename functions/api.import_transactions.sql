@@ -42,6 +42,7 @@ DECLARE
     v_last date;
     v_month date;
     v_flag text := current_setting('bank.import', TRUE);
+    v_checked bank.import_row[];
 BEGIN
     IF jsonb_typeof(p_rows) IS DISTINCT FROM 'array' THEN
         RAISE EXCEPTION 'api.import_transactions: p_rows must be a JSON array of row objects, not %',
@@ -55,16 +56,7 @@ BEGIN
     INNER JOIN bank.currencies AS c ON c.code = u.base_currency
     WHERE a.user_id = v_user_id AND a.id = p_account_id;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'insert or update on table "transactions" violates foreign key constraint "%"',
-            'transactions_user_id_account_id_fkey'
-            USING
-                ERRCODE = 'foreign_key_violation',
-                SCHEMA = 'bank',
-                TABLE = 'transactions',
-                CONSTRAINT = 'transactions_user_id_account_id_fkey',
-                DETAIL = format(
-                    'Key (user_id, account_id)=(%s, %s) is not present in table "accounts".', v_user_id, p_account_id
-                );
+        PERFORM bank.raise_not_the_users_account(v_user_id, p_account_id);
     END IF;
 
     PERFORM pg_advisory_xact_lock(hashtextextended(format('bank.import_transactions %s', p_account_id), 0));
@@ -89,11 +81,13 @@ BEGIN
     VALUES (v_user_id, p_account_id, p_source, p_file_sha256, p_partial)
     RETURNING * INTO v_batch;
 
+    -- Every row checked once, kept for both uses below.
+    v_checked := ARRAY(SELECT k FROM bank.import_check(p_rows, v_user_id, p_account_id, v_currency) AS k);
     -- The months the valid rows fall in get their partitions (only those: a batch from 1990 and
     -- today makes two months, not four hundred).
     FOR v_month IN
         SELECT DISTINCT date_trunc('month', k.txn_date)::date
-        FROM bank.import_check(p_rows, v_user_id, p_account_id, v_currency) AS k
+        FROM unnest(v_checked) AS k
         WHERE k.rule IS NULL
     LOOP
         PERFORM bank.create_transaction_partitions(v_month, v_month);
@@ -105,7 +99,7 @@ BEGIN
     PERFORM set_config('bank.import', 'on', TRUE);
     WITH
     checked AS MATERIALIZED (
-        SELECT * FROM bank.import_check(p_rows, v_user_id, p_account_id, v_currency)
+        SELECT * FROM unnest(v_checked)
     ),
 
     -- Once per distinct (currency, date) and per distinct (description, merchant): computed per

@@ -7,21 +7,7 @@
 -- sense of (a CSV line with too few fields, an OFX transaction its library refuses) comes with
 -- "unreadable": the reason, and is rejected as import_row_format with it.
 CREATE OR REPLACE FUNCTION bank.import_check(p_rows jsonb, p_user_id bigint, p_account_id bigint, p_currency text)
-RETURNS TABLE (
-    row_no bigint,
-    txn_date date,
-    posted_date date,
-    amount numeric,
-    txn_type bank.txn_type,
-    description text,
-    merchant text,
-    currency text,
-    category text,
-    external_id text,
-    rule text,
-    value text,
-    message text
-)
+RETURNS SETOF bank.import_row
 LANGUAGE sql
 STABLE
 AS $$

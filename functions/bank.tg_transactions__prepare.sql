@@ -84,17 +84,7 @@ BEGIN
             NEW.base_amount := NEW.amount;
         ELSE
             IF NOT v_owned THEN
-                RAISE EXCEPTION 'insert or update on table "transactions" violates foreign key constraint "%"',
-                    'transactions_user_id_account_id_fkey'
-                    USING
-                        ERRCODE = 'foreign_key_violation',
-                        SCHEMA = 'bank',
-                        TABLE = 'transactions',
-                        CONSTRAINT = 'transactions_user_id_account_id_fkey',
-                        DETAIL = format(
-                            'Key (user_id, account_id)=(%s, %s) is not present in table "accounts".',
-                            NEW.user_id, NEW.account_id
-                        );
+                PERFORM bank.raise_not_the_users_account(NEW.user_id, NEW.account_id);
             END IF;
             -- No direct rate: the inverse pair or the pivot, or BKFX1 naming what is missing.
             NEW.fx_rate := coalesce(v_rate, bank.exchange_rate(NEW.currency, v_base_currency, NEW.txn_date));
