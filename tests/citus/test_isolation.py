@@ -18,6 +18,7 @@ from bankdb import migrator
 from ..conftest import PARTITIONS, PROJECT
 from ..security import test_isolation as isolation
 from ..security.conftest import SHARED_TABLES, acting, populate, relations  # noqa: F401 - relations: a fixture
+from . import data
 from .conftest import Cluster, create_database, drop_database, new_db_name
 
 
@@ -33,7 +34,7 @@ def two_users(cluster: Cluster) -> Iterator[tuple[str, tuple[dict, dict]]]:
             conn.execute("INSERT INTO bank.exchange_rates (base_currency, quote_currency, rate_date, rate)"
                          " VALUES ('EUR', 'USD', '2025-01-01', 1.1)")
             users = populate(conn, "a@example.com", "USD"), populate(conn, "b@example.com", "EUR")
-        migrator.distribute(PROJECT, conninfo, out=lambda _: None)
+        data.distribute(conninfo)
         yield conninfo, users
     finally:
         drop_database(cluster, name)

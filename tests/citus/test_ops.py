@@ -44,7 +44,7 @@ def ops_db(cluster: Cluster) -> Iterator[str]:
         data.load(conninfo, users=0)
         with psycopg.connect(conninfo, autocommit=True) as conn:
             conn.execute(BILLS)
-        migrator.distribute(PROJECT, conninfo, out=lambda _: None)
+        data.distribute(conninfo)
         yield conninfo
     finally:
         drop_database(cluster, name)

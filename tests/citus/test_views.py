@@ -12,9 +12,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from bankdb import migrator
-
-from ..conftest import PROJECT, Server, database
+from ..conftest import Server, database
 from . import data
 from .conftest import Cluster, create_database, drop_database, new_db_name
 
@@ -54,7 +52,7 @@ def distributed(cluster: Cluster) -> Iterator[str]:
     try:
         conninfo = cluster.conninfo(name)
         load(conninfo)
-        migrator.distribute(PROJECT, conninfo, out=lambda _: None)
+        data.distribute(conninfo)
         yield conninfo
     finally:
         drop_database(cluster, name)
