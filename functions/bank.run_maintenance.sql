@@ -28,6 +28,11 @@ BEGIN
     task := 'bill-due alerts';
     result := format('%s raised', bank.raise_bill_due_alerts(p_bill_due_days, p_today));
     RETURN NEXT;
+    -- Recurring payments, for the users with a debit dated since yesterday: a series changes when a
+    -- payment arrives, and the users with none are not read again every hour.
+    task := 'recurring payments';
+    result := format('%s proposed', bank.find_recurring_candidates(NULL, p_today, p_today - 1));
+    RETURN NEXT;
     -- Stale: more rows changed since the last ANALYZE than a tenth of the table (and at least 1000).
     FOR v_table IN
         SELECT format('%I.%I', s.schemaname, s.relname)
