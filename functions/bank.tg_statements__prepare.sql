@@ -20,9 +20,10 @@ BEGIN
         FROM bank.accounts AS a
         INNER JOIN bank.currencies AS c ON c.code = a.currency
         WHERE a.user_id = NEW.user_id AND a.id = NEW.account_id;
-        IF NOT FOUND THEN
-            -- Another user's account (invisible under row-level security) or none: the foreign key's
-            -- own error, before NOT NULL on currency would name the wrong rule.
+        -- Another user's account (invisible under row-level security) or none: the foreign key's own
+        -- error, before NOT NULL on currency would name the wrong rule. A row for a user the writer
+        -- cannot see is left to the row-level security policy, which refuses it next (42501).
+        IF NOT FOUND AND EXISTS (SELECT FROM bank.users AS u WHERE u.id = NEW.user_id) THEN
             RAISE EXCEPTION 'insert or update on table "statements" violates foreign key constraint "%"',
                 'statements_user_id_account_id_fkey'
                 USING
