@@ -4,10 +4,12 @@
 -- the merchant is bank.normalized_description of merchant, or of the description when the merchant
 -- is empty. It is proposed when:
 --   * similar amounts: the payments within 15% of the median of the series' latest five payments
---     (so a price change follows the latest price) are its members; the rest are other purchases;
+--     (so a price change follows the latest price) are its members, and they are at least half of
+--     the series' payments (a shop paid often in varying amounts is no subscription, even when a
+--     few of its amounts happen to be alike);
 --   * a regular interval: the median of the days between consecutive members lies in a band, and at
 --     least three quarters of those gaps do too: weekly 5-9 days (at least 4 payments), monthly
---     24-38 days (at least 3), yearly 350-380 days (at least 2);
+--     24-38 days (at least 3), yearly 350-380 days (at least 3);
 --   * still running: the latest member is at most two periods before p_today.
 -- It proposes the median of the members' amounts (the lower one of an even count: an amount the
 -- bank charged), the latest member's date and the next one expected (a period later).
@@ -70,7 +72,8 @@ BEGIN
             p.*,
             row_number() OVER (
                 PARTITION BY p.user_id, p.merchant_key, p.currency ORDER BY p.txn_date DESC, p.id DESC
-            ) AS recency
+            ) AS recency,
+            count(*) OVER (PARTITION BY p.user_id, p.merchant_key, p.currency) AS payments
         FROM payments AS p
     ),
 
@@ -95,6 +98,7 @@ BEGIN
             l.amount,
             l.txn_date,
             l.recency,
+            l.payments,
             l.txn_date - lag(l.txn_date) OVER (
                 PARTITION BY l.user_id, l.merchant_key, l.currency ORDER BY l.txn_date, l.id
             ) AS gap
@@ -109,6 +113,7 @@ BEGIN
             m.merchant_key,
             m.currency,
             count(*) AS occurrences,
+            max(m.payments) AS payments,
             min(m.txn_date) AS first_date,
             max(m.txn_date) AS last_date,
             percentile_disc(0.5) WITHIN GROUP (ORDER BY m.amount) AS typical_amount,
@@ -136,12 +141,13 @@ BEGIN
             VALUES
             ('weekly'::bank.bill_recurrence, 5, 9, 4, interval '1 week'),
             ('monthly'::bank.bill_recurrence, 24, 38, 3, interval '1 month'),
-            ('yearly'::bank.bill_recurrence, 350, 380, 2, interval '1 year')
+            ('yearly'::bank.bill_recurrence, 350, 380, 3, interval '1 year')
         ) AS b (recurrence, min_gap, max_gap, min_occurrences, period)
             ON s.median_gap >= b.min_gap AND s.median_gap <= b.max_gap AND s.occurrences >= b.min_occurrences
         WHERE
             4 * (SELECT count(*) FROM unnest(s.gaps) AS g (days) WHERE g.days BETWEEN b.min_gap AND b.max_gap)
             >= 3 * (s.occurrences - 1)
+            AND 2 * s.occurrences >= s.payments
             AND s.last_date + 2 * b.period >= p_today
     ),
 

@@ -27,7 +27,7 @@ COLUMNS = ("merchant_key", "recurrence", "currency", "merchant", "typical_amount
            "last_date", "next_expected_date")
 
 # recurrence: (shortest and longest median gap in days, fewest payments, months or days in a period)
-BANDS = {"weekly": (5, 9, 4), "monthly": (24, 38, 3), "yearly": (350, 380, 2)}
+BANDS = {"weekly": (5, 9, 4), "monthly": (24, 38, 3), "yearly": (350, 380, 3)}
 
 
 def add_months(day: datetime.date, months: int) -> datetime.date:
@@ -70,7 +70,7 @@ def reference(rows: list[dict], today: datetime.date) -> set[tuple]:
         anchor = lower_median([p[2] for p in latest])
         members = sorted((p for p in payments if abs(p[2] - anchor) * 100 <= 15 * anchor), key=lambda p: (p[0], p[1]))
         gaps = [(b[0] - a[0]).days for a, b in zip(members, members[1:])]
-        if not gaps:
+        if not gaps or 2 * len(members) < len(payments):
             continue
         median_gap = statistics.median(gaps)
         for recurrence, (shortest, longest, fewest) in BANDS.items():
@@ -105,7 +105,8 @@ def user(conn: psycopg.Connection) -> dict:
     """A USD user paying a gym weekly, a streaming service monthly (once also a 49.99 gift card there) and an
     insurance yearly, with jitter and varying amounts; and payments that are no such series: a market's varying
     amounts, a salary (a credit), a monthly transfer, a cafe at irregular days, a magazine that stopped in July,
-    two months of cloud storage. Another user B has a proposal of its own."""
+    two months of cloud storage, two years of a domain, and a supermarket whose four alike monthly amounts are
+    fewer than half of its ten payments. Another user B has a proposal of its own."""
     conn.execute("SELECT bank.create_transaction_partitions('2023-01-01', '2024-12-31')")
     u = make_user(conn, "subscriber@example.com")
     u["account"] = account = make_account(conn, u["id"])
@@ -130,6 +131,11 @@ def user(conn: psycopg.Connection) -> dict:
                                      ("2025-11-05", "4.50"), ("2025-12-20", "4.50")])
     pay(conn, account, "Old Magazine", [(f"2025-{m:02}-15", "9.99") for m in range(3, 8)])
     pay(conn, account, "Cloud Storage", [("2025-11-15", "2.99"), ("2025-12-15", "2.99")])
+    pay(conn, account, "Domain Registrar", [("2024-03-01", "18.00"), ("2025-03-02", "18.00")])
+    pay(conn, account, "FreshMart", [("2025-01-20", "12.00"), ("2025-02-11", "85.00"), ("2025-03-30", "23.00"),
+                                     ("2025-04-04", "150.00"), ("2025-05-19", "7.50"), ("2025-08-22", "66.00"),
+                                     ("2025-09-10", "40.00"), ("2025-10-10", "40.00"), ("2025-11-10", "40.00"),
+                                     ("2025-12-10", "40.00")])
     b = make_user(conn, "b@example.com")
     pay(conn, make_account(conn, b["id"], masked_account="****3333"), "Gym",
         [("2025-11-29", "30.00"), ("2025-12-06", "30.00"), ("2025-12-13", "30.00"), ("2025-12-20", "30.00")])
