@@ -31,6 +31,12 @@ NEW_ROWS = {
     "bank.import_batches": lambda a: {"account_id": a["account"], "source": "x.csv", "partial": False},
     "bank.transaction_external_ids": lambda a: {"account_id": a["account"], "external_id": "x",
                                                 "transaction_id": a["txn"]},
+    "bank.statements": lambda a: {"account_id": a["account"], "period_start": "2025-06-01", "period_end": "2025-06-30",
+                                  "opening_balance": "0", "closing_balance": "0"},
+    "bank.recurring_candidates": lambda a: {"merchant_key": "x", "recurrence": "monthly", "currency": "USD",
+                                            "merchant": "x", "typical_amount": "1", "occurrences": 3,
+                                            "first_date": "2025-01-01", "last_date": "2025-03-01",
+                                            "next_expected_date": "2025-04-01"},
 }
 
 
@@ -67,8 +73,8 @@ def test_every_table_is_either_user_owned_behind_row_security_or_known_shared(co
     ).fetchall()]
     owned = set(user_owned(conn)) | {"bank.users"}
     assert set(tables) - owned - SHARED_TABLES == set()
-    # The acting-user check guards exactly the tables bank_app may write (monthly_totals and the bank ids
-    # it only reads).
+    # The acting-user check guards exactly the tables bank_app may write (monthly_totals, the recurring
+    # candidates and the bank ids it only reads).
     unprotected = conn.execute(
         """
         SELECT c.oid::regclass::text FROM pg_class AS c
@@ -88,7 +94,7 @@ def test_every_table_is_either_user_owned_behind_row_security_or_known_shared(co
         " AND NOT EXISTS (SELECT FROM pg_trigger AS t WHERE t.tgrelid = c.oid AND t.tgname = '_050_require_acting_user')",
         (sorted(owned),),
     ).fetchone()[0]
-    assert sorted(read_only) == ["bank.monthly_totals", "bank.transaction_external_ids"]
+    assert sorted(read_only) == ["bank.monthly_totals", "bank.recurring_candidates", "bank.transaction_external_ids"]
     assert set(user_owned(conn)) == set(NEW_ROWS)  # every user-owned table is exercised below
 
 
@@ -189,6 +195,7 @@ def test_foreign_keys_cannot_reach_another_users_rows(conn, users) -> None:
         for table, row in (
             ("bank.transactions", {**NEW_ROWS["bank.transactions"](a), "account_id": b["account"]}),
             ("bank.reward_entries", {**NEW_ROWS["bank.reward_entries"](a), "reward_id": b["reward"]}),
+            ("bank.statements", {**NEW_ROWS["bank.statements"](a), "account_id": b["account"]}),
         ):
             with pytest.raises(psycopg.errors.ForeignKeyViolation), conn.transaction():
                 conn.execute(
