@@ -537,7 +537,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("maintain", cmd_maintain, "periodic work: partitions ahead, overdue bills, bill-due alerts, ANALYZE",
             "Run bank.run_maintenance(): create the monthly partitions of the months ahead, mark unpaid bills past "
-            "due overdue, raise bill-due alerts, ANALYZE tables whose statistics are stale. Run it from cron (hourly "
+            "due overdue, raise bill-due alerts, propose the recurring payments of the users who paid since "
+            "yesterday, ANALYZE tables whose statistics are stale. Run it from cron (hourly "
             "is plenty), or give --schedule to have pg_cron run it when pg_cron is installed.")
     p.add_argument("--months-ahead", type=int,
                    help="partitions to keep ahead of this month (default: bank.partition_months_ahead())")

@@ -12,6 +12,13 @@ The SQL is in seeds/generate/, one statement (or two) per file, linted like ever
 Its parameters are settings of this session, generate.<name>, which the files read with
 current_setting(): plain SQL, no placeholders to escape. This module sets them, runs the files in
 order, batches the users and draws the progress bar.
+
+On a distributed Citus database the statements run as the login itself, not as bank_owner: Citus
+carries out an INSERT ... SELECT whose rows are not made on the target's shards by collecting them
+on the coordinator and COPYing them into the shards, and PostgreSQL refuses COPY FROM into a table
+under row-level security for a role the policies apply to, as they do to bank_owner (FORCE ROW
+LEVEL SECURITY). So there the login must bypass row-level security (a superuser); any other is
+refused before anything changes.
 """
 
 from __future__ import annotations
@@ -27,6 +34,35 @@ from bankdb.progress import bar
 from bankdb.settings import Project, default_project_dir
 
 GENERATED = "@gen.bankdb.test"  # every generated user's e-mail ends so; nothing else's does
+
+
+class GenerateError(db.ScriptError):
+    """The data cannot be generated as asked; the message says why and what to do instead."""
+
+
+def _distributed(conn: psycopg.Connection) -> bool:
+    return db.is_citus(conn) and conn.execute(
+        "SELECT EXISTS (SELECT FROM pg_catalog.pg_dist_partition WHERE logicalrelid = 'bank.users'::regclass)"
+    ).fetchone()[0]
+
+
+def _act(conn: psycopg.Connection) -> None:
+    """Become bank_owner on one server; on a distributed database stay the login, which must bypass
+    row-level security (module docstring), and let ALTER TABLE ... TRIGGER reach the shards."""
+    if not _distributed(conn):
+        db.become_owner(conn)
+        return
+    bypass, login = conn.execute(
+        "SELECT rolsuper OR rolbypassrls, rolname FROM pg_catalog.pg_roles WHERE rolname = current_user"
+    ).fetchone()
+    if not bypass:
+        raise GenerateError(
+            f"generate: on a distributed Citus database the generator loads rows that Citus COPYs into the "
+            f"shards, which PostgreSQL refuses under row-level security; {login} does not bypass it. "
+            "Run it as a superuser, or generate before `bankdb distribute`. Nothing was changed."
+        )
+    # Citus refuses ALTER TABLE ... DISABLE TRIGGER on a distributed table without it.
+    conn.execute("SET citus.enable_unsafe_triggers = on")
 
 
 class _Script:
@@ -48,7 +84,7 @@ def generate(conninfo: str, users: int, seed: int = 1, heavy_users: int = 0, hea
     """Replace the generated users (their e-mail ends in @gen.bankdb.test) by `users` new ones."""
     folder = (project or Project(default_project_dir())).seeds / "generate"
     with db.connect(conninfo, "bankdb generate") as conn:
-        db.become_owner(conn)
+        _act(conn)
         run = _Script(conn, folder)
         run("delete", email_domain=GENERATED, seed=seed, months=months, heavy_users=heavy_users,
             heavy_transactions=heavy_transactions)

@@ -132,6 +132,16 @@ WHERE NOT EXISTS (
     SELECT FROM pg_dist_partition
     WHERE logicalrelid = 'bank.transaction_external_ids'::regclass
 );
+SELECT create_distributed_table('bank.statements', 'user_id', colocate_with => 'bank.accounts')
+WHERE NOT EXISTS (
+    SELECT FROM pg_dist_partition
+    WHERE logicalrelid = 'bank.statements'::regclass
+);
+SELECT create_distributed_table('bank.recurring_candidates', 'user_id', colocate_with => 'bank.accounts')
+WHERE NOT EXISTS (
+    SELECT FROM pg_dist_partition
+    WHERE logicalrelid = 'bank.recurring_candidates'::regclass
+);
 
 -- The foreign keys again. Citus cannot keep ON DELETE SET NULL (category_rule_id) with the
 -- distribution key in the key: on Citus that one refuses (NO ACTION) deleting a rule that still

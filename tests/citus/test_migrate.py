@@ -48,7 +48,8 @@ def test_a_first_migrate_applies_everything_and_its_functions_reach_every_worker
     assert local == {
         "bank.admin_disable_account(bigint,bigint,bigint,text)", "bank.admin_verify_kyc(bigint,bigint)",
         "api.import_transactions(bigint,jsonb,text,text,boolean)", "api.import_staged(bigint,text,text,boolean)",
-        "api.undo_import(bigint)",
+        "api.undo_import(bigint)", "api.reconcile_statement(bigint)", "api.unreconcile_statement(bigint)",
+        "api.accept_recurring_candidate(bigint)", "api.dismiss_recurring_candidate(bigint)",
     }
     for worker in workers:
         assert worker == [row for row in coordinator if row[0] not in local]

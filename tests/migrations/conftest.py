@@ -52,6 +52,12 @@ class World:
                                "file_sha256": "b" * 64, "partial": False},
             "transaction_external_ids": {"user_id": a, "account_id": self.a_usd["id"], "external_id": "ext-9",
                                          "transaction_id": 1},
+            "statements": {"user_id": a, "account_id": self.a_usd["id"], "period_start": "2025-03-01",
+                           "period_end": "2025-03-31", "opening_balance": "10.00", "closing_balance": "13.50"},
+            "recurring_candidates": {"user_id": a, "merchant_key": "streamflix", "recurrence": "monthly",
+                                     "currency": "USD", "merchant": "StreamFlix", "typical_amount": "15.49",
+                                     "occurrences": 3, "first_date": "2025-01-05", "last_date": "2025-03-05",
+                                     "next_expected_date": "2025-04-05"},
         }
 
 
@@ -75,6 +81,9 @@ def world(conn: psycopg.Connection) -> World:
     insert(conn, "transactions", **{**rows["transactions"], "external_id": "ext-1"})  # and its bank id
     insert(conn, "budgets", **{**rows["budgets"], "month": 3})
     insert(conn, "import_batches", **{**rows["import_batches"], "file_sha256": "a" * 64})
+    insert(conn, "statements", **{**rows["statements"], "period_start": "2025-04-01", "period_end": "2025-04-30"})
+    insert(conn, "recurring_candidates", **{**rows["recurring_candidates"], "recurrence": "yearly",
+                                            "next_expected_date": "2026-03-05"})
     for table in ("category_rules", "bills", "admin_logs", "reward_entries"):
         insert(conn, table, **rows[table])
     insert(conn, "alerts", **{**rows["alerts"], "subject_id": w.a_usd["id"], "period": "2025-03-01"})

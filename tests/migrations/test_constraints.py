@@ -15,7 +15,7 @@ from ..conftest import PROJECT
 from ..helpers import BCRYPT, count, insert
 from .conftest import World
 
-UNIQUE, FK, CHECK = "23505", "23503", "23514"
+UNIQUE, FK, CHECK, EXCLUSION = "23505", "23503", "23514", "23P01"
 
 
 def existing(table: str) -> Callable[[World, psycopg.Connection], dict]:
@@ -131,6 +131,31 @@ CASES: list[tuple[str, str, Callable, str]] = [
     ("import_batches_file_sha256_check", "import_batches", const(file_sha256="A" * 64), CHECK),
     ("import_batches_counts_check", "import_batches", const(duplicate_count=-1), CHECK),
     ("import_batches_rejections_check", "import_batches", const(rejections="{}"), CHECK),
+    ("statements_pkey", "statements", existing("statements"), UNIQUE),
+    ("statements_user_id_account_id_fkey", "statements", lambda w, c: {"account_id": w.b_usd["id"]}, FK),
+    # currency is the account's, set by the prepare trigger.
+    ("statements_currency_fkey", "statements", without("_200_prepare", const(currency="XXX")), FK),
+    ("statements_period_check", "statements", const(period_end="2025-02-28"), CHECK),
+    ("statements_opening_balance_scale_check", "statements", const(opening_balance="10.001"), CHECK),
+    ("statements_closing_balance_scale_check", "statements",
+     lambda w, c: {"account_id": w.a_jpy["id"], "closing_balance": "13.5"}, CHECK),
+    ("statements_opening_balance_finite_check", "statements", const(opening_balance="NaN"), CHECK),
+    ("statements_closing_balance_finite_check", "statements", const(closing_balance="-Infinity"), CHECK),
+    # Two statements of one account whose periods share a day (April's is there).
+    ("statements_account_id_period_excl", "statements", const(period_start="2025-03-15", period_end="2025-04-01"),
+     EXCLUSION),
+    ("recurring_candidates_pkey", "recurring_candidates", existing("recurring_candidates"), UNIQUE),
+    ("recurring_candidates_merchant_key_recurrence_currency_key", "recurring_candidates",
+     const(recurrence="yearly", next_expected_date="2026-03-05"), UNIQUE),
+    ("recurring_candidates_user_id_fkey", "recurring_candidates", const(user_id=999_999_999), FK),
+    ("recurring_candidates_currency_fkey", "recurring_candidates", const(currency="XXX"), FK),
+    ("recurring_candidates_typical_amount_check", "recurring_candidates", const(typical_amount="0"), CHECK),
+    ("recurring_candidates_typical_amount_check", "recurring_candidates", const(typical_amount="NaN"), CHECK),
+    ("recurring_candidates_occurrences_check", "recurring_candidates", const(occurrences=1), CHECK),
+    ("recurring_candidates_dates_check", "recurring_candidates", const(next_expected_date="2025-03-05"), CHECK),
+    ("recurring_candidates_bill_id_check", "recurring_candidates",
+     const(status="accepted", decided_at="2025-03-06 10:00+00"), CHECK),
+    ("recurring_candidates_decided_at_check", "recurring_candidates", const(decided_at="2025-03-06 10:00+00"), CHECK),
     ("monthly_totals_pkey", "monthly_totals", existing("monthly_totals"), UNIQUE),
     ("monthly_totals_user_id_fkey", "monthly_totals", const(user_id=999_999_999), FK),
     ("monthly_totals_category_fkey", "monthly_totals", const(category="Nonexistent"), FK),
@@ -255,6 +280,7 @@ def test_amounts_exact_to_their_currency_are_stored_at_its_scale(conn: psycopg.C
     ("accounts", "low_balance_threshold", "5.00000", "5.00"),
     ("bills", "amount_due", "80", "80.00"),
     ("budgets", "limit_amount", "300.0000", "300.00"),
+    ("statements", "closing_balance", "13.5", "13.50"),
 ])
 def test_money_of_every_table_is_stored_at_its_currencys_scale(
     conn: psycopg.Connection, world: World, table: str, column: str, given: str, stored: str
@@ -272,6 +298,7 @@ def test_a_scale_violation_names_the_value_and_the_currency(conn: psycopg.Connec
 
 @pytest.mark.parametrize(("table", "column"), [
     ("accounts", "balance"), ("transactions", "amount"), ("bills", "amount_due"), ("budgets", "limit_amount"),
+    ("statements", "opening_balance"),
 ])
 def test_an_update_is_checked_like_an_insert(conn: psycopg.Connection, world: World, table: str, column: str) -> None:
     if table in ("bills", "budgets"):

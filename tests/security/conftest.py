@@ -43,8 +43,14 @@ def populate(conn: psycopg.Connection, email: str, base: str) -> dict:
                         f' "external_id": "imp-{email}"}}]'),
     )
     conn.execute("SELECT set_config('app.user_id', '', TRUE)")
+    statement = insert(conn, "statements", user_id=user["id"], account_id=account["id"], period_start="2025-03-01",
+                       period_end="2025-03-31", opening_balance="100", closing_balance="84")
+    insert(conn, "recurring_candidates", user_id=user["id"], merchant_key="gym", recurrence="weekly",
+           currency=base, merchant="Gym", typical_amount="12", occurrences=4, first_date="2025-03-01",
+           last_date="2025-03-22", next_expected_date="2025-03-29")
     return {"user": user["id"], "account": account["id"], "txn": txn["id"], "budget": budget["id"],
-            "rule": rule["id"], "bill": bill["id"], "reward": reward["id"]}
+            "rule": rule["id"], "bill": bill["id"], "reward": reward["id"],
+            "statement": statement["id"]}
 
 
 @pytest.fixture

@@ -21,7 +21,8 @@ from .conftest import acting
 # Every table an application can reach, read as the owner: the state "nothing changed" compares.
 SNAPSHOT_TABLES = (
     "users", "accounts", "transactions", "budgets", "monthly_totals", "category_rules", "bills", "rewards",
-    "reward_entries", "alerts", "exchange_rates", "import_batches", "transaction_external_ids",
+    "reward_entries", "alerts", "exchange_rates", "import_batches", "transaction_external_ids", "statements",
+    "recurring_candidates",
 )
 
 
@@ -93,6 +94,20 @@ CATALOGUE = [
     ("own transaction moved to another user's account in GBP", "UPDATE bank.transactions"
      " SET account_id = {b_account}, currency = 'GBP' WHERE id = {a_txn}", "23503",
      "transactions_user_id_account_id_fkey"),
+    # 6. Statements: the bank's balances as exact as any money, of the user's own accounts, one per period.
+    ("statement closing balance NaN", "UPDATE bank.statements SET closing_balance = 'NaN' WHERE id = {a_statement}",
+     "23514", "statements_closing_balance_finite_check"),
+    ("statement closing balance with a tenth of a cent", "INSERT INTO bank.statements (account_id, period_start,"
+     " period_end, opening_balance, closing_balance) VALUES ({a_account}, '2025-05-01', '2025-05-31', 0, 1.005)",
+     "23514", "statements_closing_balance_scale_check"),
+    ("statement of another user's account", "INSERT INTO bank.statements (account_id, period_start, period_end,"
+     " opening_balance, closing_balance) VALUES ({b_account}, '2025-05-01', '2025-05-31', 0, 0)", "23503",
+     "statements_user_id_account_id_fkey"),
+    ("statement overlapping another", "INSERT INTO bank.statements (account_id, period_start, period_end,"
+     " opening_balance, closing_balance) VALUES ({a_account}, '2025-03-31', '2025-04-30', 0, 0)", "23P01",
+     "statements_account_id_period_excl"),
+    ("another user's statement reconciled", "SELECT api.reconcile_statement({b_statement})", "BKNF1",
+     "api.reconcile_statement: no statement {b_statement} for user {a_user}"),
 ]
 
 
@@ -113,7 +128,7 @@ def test_a_hostile_write_is_refused_by_its_rule_and_changes_nothing(
         after = snapshot(conn)
     error = failure.value
     assert error.sqlstate == sqlstate
-    assert rule in (error.diag.constraint_name, error.diag.message_primary)
+    assert rule.format(**ids(users)) in (error.diag.constraint_name, error.diag.message_primary)
     assert after == before
 
 

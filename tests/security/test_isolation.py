@@ -7,6 +7,8 @@ fails here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import psycopg
 import pytest
 from psycopg import sql
@@ -29,6 +31,12 @@ NEW_ROWS = {
     "bank.import_batches": lambda a: {"account_id": a["account"], "source": "x.csv", "partial": False},
     "bank.transaction_external_ids": lambda a: {"account_id": a["account"], "external_id": "x",
                                                 "transaction_id": a["txn"]},
+    "bank.statements": lambda a: {"account_id": a["account"], "period_start": "2025-06-01", "period_end": "2025-06-30",
+                                  "opening_balance": "0", "closing_balance": "0"},
+    "bank.recurring_candidates": lambda a: {"merchant_key": "x", "recurrence": "monthly", "currency": "USD",
+                                            "merchant": "x", "typical_amount": "1", "occurrences": 3,
+                                            "first_date": "2025-01-01", "last_date": "2025-03-01",
+                                            "next_expected_date": "2025-04-01"},
 }
 
 
@@ -65,8 +73,8 @@ def test_every_table_is_either_user_owned_behind_row_security_or_known_shared(co
     ).fetchall()]
     owned = set(user_owned(conn)) | {"bank.users"}
     assert set(tables) - owned - SHARED_TABLES == set()
-    # The acting-user check guards exactly the tables bank_app may write (monthly_totals and the bank ids
-    # it only reads).
+    # The acting-user check guards exactly the tables bank_app may write (monthly_totals, the recurring
+    # candidates and the bank ids it only reads).
     unprotected = conn.execute(
         """
         SELECT c.oid::regclass::text FROM pg_class AS c
@@ -86,24 +94,40 @@ def test_every_table_is_either_user_owned_behind_row_security_or_known_shared(co
         " AND NOT EXISTS (SELECT FROM pg_trigger AS t WHERE t.tgrelid = c.oid AND t.tgname = '_050_require_acting_user')",
         (sorted(owned),),
     ).fetchone()[0]
-    assert sorted(read_only) == ["bank.monthly_totals", "bank.transaction_external_ids"]
+    assert sorted(read_only) == ["bank.monthly_totals", "bank.recurring_candidates", "bank.transaction_external_ids"]
     assert set(user_owned(conn)) == set(NEW_ROWS)  # every user-owned table is exercised below
 
 
-def test_no_row_of_another_user_is_visible_anywhere(conn, users, relations) -> None:
+def delete_user(conn: psycopg.Connection, user_id: int) -> None:
+    conn.execute("DELETE FROM bank.users WHERE id = %s", (user_id,))  # the user and all the user's rows gone
+
+
+def no_row_of_another_user_is_visible_anywhere(
+    conn: psycopg.Connection, users, relations, remove: Callable[[psycopg.Connection, int], None] = delete_user
+) -> None:
+    """What A sees everywhere is what A sees once B and B's rows are gone (`remove`, undone after)."""
     a, b = users
     with acting(conn, "bank_app", a["user"]):
         seen = everything(conn, relations())
     with conn.transaction(force_rollback=True):
-        conn.execute("DELETE FROM bank.users WHERE id = %s", (b["user"],))  # B and all B's rows gone
+        remove(conn, b["user"])
         with acting(conn, "bank_app", a["user"]):
             without_b = everything(conn, relations())
     assert seen == without_b
+    both_users_have_rows_everywhere_and_a_sees_only_a(conn, users)
+
+
+def both_users_have_rows_everywhere_and_a_sees_only_a(conn: psycopg.Connection, users) -> None:
+    a, b = users
     owners = "SELECT array_agg(DISTINCT user_id ORDER BY user_id) FROM {}"
     for relation in user_owned(conn):  # both users really have rows there, and A sees only A's
         assert conn.execute(sql.SQL(owners).format(sql.SQL(relation))).fetchone()[0] == [a["user"], b["user"]]
         with acting(conn, "bank_app", a["user"]):
             assert conn.execute(sql.SQL(owners).format(sql.SQL(relation))).fetchone()[0] == [a["user"]]
+
+
+def test_no_row_of_another_user_is_visible_anywhere(conn, users, relations) -> None:
+    no_row_of_another_user_is_visible_anywhere(conn, users, relations)
 
 
 def test_without_an_acting_user_nothing_is_visible(conn, users, relations) -> None:
@@ -113,11 +137,18 @@ def test_without_an_acting_user_nothing_is_visible(conn, users, relations) -> No
     assert {r: rows for r, rows in seen.items() if r not in shared and rows not in ([], "denied")} == {}
 
 
-@pytest.mark.parametrize("role", ["bank_app", "bank_readonly"])
-def test_no_write_can_read_change_or_create_another_users_rows(conn, users, role: str) -> None:
+def privilege_refused(error: psycopg.Error, query: str) -> bool:
+    return isinstance(error, psycopg.errors.InsufficientPrivilege)  # row-level security (42501) or no privilege
+
+
+def no_write_can_read_change_or_create_another_users_rows(
+    conn: psycopg.Connection, users, role: str, refused: Callable[[psycopg.Error, str], bool] = privilege_refused
+) -> None:
+    """As `role` acting for A, every update and delete of B's rows touches none, and every insert of a
+    row for B and move of A's row to B is refused (`refused` says which errors are refusals)."""
     a, b = users
     before = everything(conn, user_owned(conn) + ["bank.users"])
-    refused: list[str] = []
+    holes: list[str] = []
     with acting(conn, role, a["user"]):
         for table in user_owned(conn) + ["bank.users"]:
             key = "id" if table == "bank.users" else "user_id"
@@ -129,8 +160,9 @@ def test_no_write_can_read_change_or_create_another_users_rows(conn, users, role
                 try:
                     with conn.transaction():
                         assert conn.execute(statement, {"b": b["user"]}).rowcount == 0, statement
-                except psycopg.errors.InsufficientPrivilege:
-                    pass
+                except psycopg.Error as error:
+                    if not refused(error, statement):
+                        raise
             if table == "bank.users":
                 continue
             attempts = [  # create a row for B; move one of A's rows to B
@@ -144,11 +176,17 @@ def test_no_write_can_read_change_or_create_another_users_rows(conn, users, role
                 try:
                     with conn.transaction():
                         conn.execute(query, {"a": a["user"], "b": b["user"], **(row or {})})
-                    refused.append(f"{table}: {query}")  # accepted: a hole
-                except psycopg.errors.InsufficientPrivilege:
-                    pass  # row-level security (42501) or no privilege: refused either way
-    assert refused == []
+                    holes.append(f"{table}: {query}")  # accepted: a hole
+                except psycopg.Error as error:
+                    if not refused(error, query):
+                        raise
+    assert holes == []
     assert everything(conn, user_owned(conn) + ["bank.users"]) == before
+
+
+@pytest.mark.parametrize("role", ["bank_app", "bank_readonly"])
+def test_no_write_can_read_change_or_create_another_users_rows(conn, users, role: str) -> None:
+    no_write_can_read_change_or_create_another_users_rows(conn, users, role)
 
 
 def test_foreign_keys_cannot_reach_another_users_rows(conn, users) -> None:
@@ -157,6 +195,7 @@ def test_foreign_keys_cannot_reach_another_users_rows(conn, users) -> None:
         for table, row in (
             ("bank.transactions", {**NEW_ROWS["bank.transactions"](a), "account_id": b["account"]}),
             ("bank.reward_entries", {**NEW_ROWS["bank.reward_entries"](a), "reward_id": b["reward"]}),
+            ("bank.statements", {**NEW_ROWS["bank.statements"](a), "account_id": b["account"]}),
         ):
             with pytest.raises(psycopg.errors.ForeignKeyViolation), conn.transaction():
                 conn.execute(

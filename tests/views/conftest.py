@@ -42,6 +42,16 @@ INSERT INTO bank.reward_entries (user_id, reward_id, entry_type, points)
 SELECT r.user_id, r.id, 'earn', 100 * r.user_id FROM bank.rewards AS r;
 INSERT INTO bank.reward_entries (user_id, reward_id, entry_type, points)
 SELECT r.user_id, r.id, 'redeem', 30 FROM bank.rewards AS r WHERE r.user_id % 2 = 1;
+INSERT INTO bank.statements (user_id, account_id, period_start, period_end, opening_balance, closing_balance)
+SELECT a.user_id, a.id, make_date(2025, m, 1), (make_date(2025, m, 1) + interval '1 month - 1 day')::date,
+       100 * m, 100 * m + 10 * a.id
+FROM bank.accounts AS a CROSS JOIN generate_series(1, 3) AS m WHERE a.account_type IN ('checking', 'credit_card');
+UPDATE bank.statements SET reconciled_at = now() WHERE period_start = '2025-02-01';
+INSERT INTO bank.recurring_candidates (user_id, merchant_key, recurrence, currency, merchant, typical_amount,
+                                       occurrences, first_date, last_date, next_expected_date)
+SELECT u.id, 'gym', 'monthly', u.base_currency, 'Gym', 20 + u.id, 6, '2025-01-05', '2025-06-05', '2025-07-05'
+FROM bank.users AS u;
+UPDATE bank.recurring_candidates SET status = 'dismissed', decided_at = now() WHERE user_id % 2 = 0;
 SELECT bank.admin_verify_kyc(a.id, u.id)
 FROM bank.users AS u, (SELECT min(id) AS id FROM bank.users WHERE is_admin) AS a WHERE u.id > a.id + 2;
 """

@@ -69,6 +69,28 @@ REFERENCES = {
                (SELECT coalesce(sum(points), 0) FROM bank.reward_entries AS e WHERE e.reward_id = r.id AND e.entry_type = 'redeem'),
                (SELECT max(created_at) FROM bank.reward_entries AS e WHERE e.reward_id = r.id)
         FROM bank.rewards AS r""",
+    "statements": """
+        SELECT s.user_id, s.id, s.account_id, a.bank_name, a.masked_account, s.period_start, s.period_end, s.currency,
+               s.opening_balance, s.closing_balance,
+               round(coalesce(sum(t.amount) FILTER (WHERE t.txn_type = 'credit' AND t.currency = s.currency), 0),
+                     c.minor_unit),
+               round(coalesce(sum(t.amount) FILTER (WHERE t.txn_type = 'debit' AND t.currency = s.currency), 0),
+                     c.minor_unit),
+               count(t.id), count(t.id) FILTER (WHERE t.currency <> s.currency),
+               CASE WHEN count(t.id) FILTER (WHERE t.currency <> s.currency) = 0 THEN round(
+                   s.closing_balance - s.opening_balance
+                   - coalesce(sum(CASE t.txn_type WHEN 'credit' THEN t.amount ELSE -t.amount END), 0), c.minor_unit)
+               END,
+               s.reconciled_at IS NOT NULL, s.reconciled_at,
+               count(t.id) FILTER (WHERE t.statement_id IS DISTINCT FROM s.id)
+        FROM bank.statements AS s JOIN bank.accounts AS a ON a.id = s.account_id
+        JOIN bank.currencies AS c ON c.code = s.currency
+        LEFT JOIN bank.transactions AS t ON t.account_id = s.account_id AND t.txn_date BETWEEN s.period_start AND s.period_end
+        GROUP BY s.user_id, s.id, a.bank_name, a.masked_account, c.minor_unit""",
+    "recurring_candidates": """
+        SELECT user_id, id, merchant, typical_amount, currency, recurrence, occurrences, first_date, last_date,
+               next_expected_date, status, bill_id, detected_at, decided_at
+        FROM bank.recurring_candidates""",
     "admin_user_overview": """
         SELECT u.id, u.name, u.email, u.kyc_status, u.is_admin, u.created_at,
                (SELECT count(*) FROM bank.accounts AS a WHERE a.user_id = u.id),
