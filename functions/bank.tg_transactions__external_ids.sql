@@ -1,8 +1,10 @@
 -- Keeps bank.transaction_external_ids, the one-per-account key of bank ids, in step with direct
--- writes of bank.transactions: once per statement, from its transition tables. A bank id already
--- held by another transaction of the account, under any date, is refused by that table's key
--- (transaction_external_ids_pkey). Rows without a bank id cost one filtered scan of the transition
--- table. api.import_transactions keeps the table itself (its rows skip the insert trigger).
+-- updates and deletes of bank.transactions: once per statement, from its transition tables. A bank
+-- id already held by another transaction of the account, under any date, is refused by that table's
+-- key (transaction_external_ids_pkey). Rows without a bank id cost one filtered scan of the
+-- transition table. An INSERT's bank ids are written by the totals trigger
+-- (bank.tg_transactions__monthly_totals), which runs on every insert anyway: a trigger of their own
+-- cost a further call per insert. api.import_transactions writes its rows' ids itself.
 -- SECURITY DEFINER: applications read the table, never write it.
 CREATE OR REPLACE FUNCTION bank.tg_transactions__external_ids()
 RETURNS trigger
@@ -13,10 +15,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     -- One static statement per event: a transition table the event lacks cannot even be named.
-    IF TG_OP = 'INSERT' THEN
-        INSERT INTO bank.transaction_external_ids (user_id, account_id, external_id, transaction_id)
-        SELECT n.user_id, n.account_id, n.external_id, n.id FROM new_rows AS n WHERE n.external_id IS NOT NULL;
-    ELSIF TG_OP = 'DELETE' THEN
+    IF TG_OP = 'DELETE' THEN
         DELETE FROM bank.transaction_external_ids AS x
         USING old_rows AS o
         WHERE
@@ -43,16 +42,11 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION bank.tg_transactions__external_ids() IS
-'AFTER INSERT, UPDATE and DELETE statement trigger of bank.transactions: keeps bank.transaction_external_ids, '
-'refusing a bank id the account already holds (transaction_external_ids_pkey).';
+'AFTER UPDATE and DELETE statement trigger of bank.transactions: keeps bank.transaction_external_ids, '
+'refusing a bank id the account already holds (transaction_external_ids_pkey). An INSERT''s: the totals trigger.';
 
--- The import writes the keys of its own rows (current user bank_owner with bank.import on, which
--- only api.import_transactions has).
-CREATE OR REPLACE TRIGGER _600_external_ids_insert AFTER INSERT ON bank.transactions
-REFERENCING NEW TABLE AS new_rows
-FOR EACH STATEMENT
-WHEN (current_user <> 'bank_owner' OR current_setting('bank.import', TRUE) IS DISTINCT FROM 'on')
-EXECUTE FUNCTION bank.tg_transactions__external_ids();
+-- An INSERT's keys are the totals trigger's (functions/bank.tg_transactions__monthly_totals.sql).
+DROP TRIGGER IF EXISTS _600_external_ids_insert ON bank.transactions;
 CREATE OR REPLACE TRIGGER _600_external_ids_update AFTER UPDATE ON bank.transactions
 REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
 FOR EACH STATEMENT EXECUTE FUNCTION bank.tg_transactions__external_ids();
