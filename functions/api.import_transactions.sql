@@ -108,19 +108,15 @@ BEGIN
     -- lookup ran for every row; joined, the generic plan looped); the base currency needs no rate.
     judged AS MATERIALIZED (
         SELECT
-            k.*,
+            x.*,
             coalesce(
-                k.rule, CASE WHEN k.currency <> v_base_currency AND x.fx_rate IS NULL THEN 'exchange_rate_missing' END
+                x.rule, CASE WHEN x.currency <> v_base_currency AND x.fx_rate IS NULL THEN 'exchange_rate_missing' END
             ) AS final_rule,
-            coalesce(k.category, x.rule ->> 1) AS final_category,
-            (x.rule ->> 0)::bigint AS category_rule_id,
-            x.fx_rate
-        FROM unnest(v_checked) WITH ORDINALITY AS k (
-            row_no, txn_date, posted_date, amount, txn_type, description, merchant, currency, category,
-            external_id, rule, value, message, pos
-        )
-        CROSS JOIN LATERAL (
+            coalesce(x.category, x.found_rule ->> 1) AS final_category,
+            (x.found_rule ->> 0)::bigint AS category_rule_id
+        FROM (
             SELECT
+                k.*,
                 CASE
                     WHEN k.rule IS NOT NULL THEN NULL
                     WHEN k.currency = v_base_currency THEN 1
@@ -155,7 +151,12 @@ BEGIN
                         ) AS c
                     ) AS d
                     WHERE d.found IS NOT NULL
-                ) -> (jsonb_build_array(k.description, k.merchant)::text) END AS rule
+                ) -> (jsonb_build_array(k.description, k.merchant)::text) END AS found_rule
+            FROM unnest(v_checked) WITH ORDINALITY AS k (
+                row_no, txn_date, posted_date, amount, txn_type, description, merchant, currency, category,
+                external_id, rule, value, message, pos
+            )
+            -- OFFSET 0: each row's rate and rule are computed once, not once per mention.
             OFFSET 0
         ) AS x
     ),
