@@ -132,7 +132,8 @@ BEGIN
                                 WHERE u.rule IS NULL AND u.currency <> v_base_currency
                             ) AS c
                         ) AS d
-                    ) -> (k.currency || ' ' || k.txn_date))::numeric
+                        WHERE d.fx_rate IS NOT NULL
+                    ) ->> (k.currency || ' ' || k.txn_date))::numeric
                 END AS fx_rate,
                 CASE WHEN k.rule IS NULL AND k.category IS NULL THEN (
                     -- [rule id, category] by the text of [description, merchant] (NULL merchants too).
