@@ -498,6 +498,8 @@ DERIVED_WRITES = {
                                     "txn_date, import_batch_id) VALUES (3, 'cw', 1, 'USD', 'debit', current_date, 1)",
     "update budgets.spent_amount": "UPDATE bank.budgets SET spent_amount = 0",
     "update rewards.points_balance": "UPDATE bank.rewards SET points_balance = 1",
+    "update accounts.disabled_at": "UPDATE bank.accounts SET disabled_at = now()",
+    "update transactions.import_batch_id": "UPDATE bank.transactions SET import_batch_id = 1 WHERE user_id = 1",
     "monthly_totals": "INSERT INTO bank.monthly_totals (user_id, month, category) VALUES (1, '2020-01-01', 'Other')",
 }
 
