@@ -320,7 +320,7 @@ def test_a_table_the_scale_trigger_does_not_know_is_refused_by_name(conn: psycop
     with pytest.raises(psycopg.errors.InvalidParameterValue) as failure, conn.transaction():
         conn.execute("INSERT INTO bank.fees VALUES (1.00, 'USD')")
     assert failure.value.diag.message_primary == "bank.tg__money_at_scale() has no money column for bank.fees"
-    hint = "Add a branch for the table to functions/bank.tg__money_at_scale.sql."
+    hint = "Add a branch for the table to functions/bank.tg__money_at_scale.sql.j2."
     assert failure.value.diag.message_hint == hint
     assert (PROJECT.root / hint.split(" to ")[1].rstrip(".")).is_file()  # the file the hint names exists
     assert count(conn, "fees") == 0
