@@ -289,11 +289,6 @@ def test_the_doctor_finds_problems_planted_on_the_workers(ops_db: str) -> None:
     assert report["citus nodes reach each other"] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="waits for the write path on Citus (the other helper's fix): inserting accounts fails in "
-           "bank.tg__money_at_scale() with 'has no money column for bank.accounts_<shard>'",
-)
 def test_the_generator_adds_users_to_a_distributed_database_with_exact_totals(ops_db: str) -> None:
     counts = generate.generate(ops_db, 20, months=3, out=lambda _: None, progress=lambda *_: None, project=PROJECT)
     assert counts["users"] == 20 and counts["transactions"] > 500

@@ -496,10 +496,18 @@ DERIVED_WRITES = {
                             "VALUES ('cw', 'savings', '****0043', 'USD', now())",
     "transactions.import_batch_id": "INSERT INTO bank.transactions (account_id, description, amount, currency, txn_type, "
                                     "txn_date, import_batch_id) VALUES (3, 'cw', 1, 'USD', 'debit', current_date, 1)",
+    "transactions.statement_id": "INSERT INTO bank.transactions (account_id, description, amount, currency, txn_type, "
+                                 "txn_date, statement_id) VALUES (3, 'cw', 1, 'USD', 'debit', current_date, 1)",
+    "statements.reconciled_at": "INSERT INTO bank.statements (account_id, period_start, period_end, opening_balance, "
+                                "closing_balance, reconciled_at) VALUES (3, '2020-01-01', '2020-01-31', 0, 0, now())",
+    "statements.currency": "INSERT INTO bank.statements (account_id, period_start, period_end, opening_balance, "
+                           "closing_balance, currency) VALUES (3, '2020-01-01', '2020-01-31', 0, 0, 'USD')",
     "update budgets.spent_amount": "UPDATE bank.budgets SET spent_amount = 0",
     "update rewards.points_balance": "UPDATE bank.rewards SET points_balance = 1",
     "update accounts.disabled_at": "UPDATE bank.accounts SET disabled_at = now()",
     "update transactions.import_batch_id": "UPDATE bank.transactions SET import_batch_id = 1 WHERE user_id = 1",
+    "update transactions.statement_id": "UPDATE bank.transactions SET statement_id = 1 WHERE user_id = 1",
+    "update statements.reconciled_at": "UPDATE bank.statements SET reconciled_at = now()",
     "monthly_totals": "INSERT INTO bank.monthly_totals (user_id, month, category) VALUES (1, '2020-01-01', 'Other')",
 }
 
@@ -522,7 +530,7 @@ def test_the_insert_guard_covers_every_table_whose_insert_grant_is_column_level_
         "SELECT c.relname::text FROM pg_trigger AS t JOIN pg_class AS c ON c.oid = t.tgrelid "
         "WHERE t.tgname = '_100_derived_columns_on_insert' AND c.relnamespace = 'bank'::regnamespace",
     )}
-    assert column_level == {"accounts", "budgets", "rewards", "reward_entries", "transactions"}
+    assert column_level == {"accounts", "budgets", "rewards", "reward_entries", "statements", "transactions"}
     assert guarded == column_level and column_level <= whole_table
 
 

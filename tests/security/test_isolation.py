@@ -142,10 +142,13 @@ def privilege_refused(error: psycopg.Error, query: str) -> bool:
 
 
 def no_write_can_read_change_or_create_another_users_rows(
-    conn: psycopg.Connection, users, role: str, refused: Callable[[psycopg.Error, str], bool] = privilege_refused
+    conn: psycopg.Connection, users, role: str, refused: Callable[[psycopg.Error, str], bool] = privilege_refused,
+    settle: Callable[[psycopg.Connection], None] = lambda _: None,
 ) -> None:
     """As `role` acting for A, every update and delete of B's rows touches none, and every insert of a
-    row for B and move of A's row to B is refused (`refused` says which errors are refusals)."""
+    row for B and move of A's row to B is refused (`refused` says which errors are refusals).
+    `settle` runs before the rows are read again as the superuser (on Citus: a commit, since there a
+    transaction may not read as another role placements it wrote to as `role`)."""
     a, b = users
     before = everything(conn, user_owned(conn) + ["bank.users"])
     holes: list[str] = []
@@ -181,6 +184,7 @@ def no_write_can_read_change_or_create_another_users_rows(
                     if not refused(error, query):
                         raise
     assert holes == []
+    settle(conn)
     assert everything(conn, user_owned(conn) + ["bank.users"]) == before
 
 
