@@ -29,6 +29,8 @@ NEW_ROWS = {
     "bank.import_batches": lambda a: {"account_id": a["account"], "source": "x.csv", "partial": False},
     "bank.transaction_external_ids": lambda a: {"account_id": a["account"], "external_id": "x",
                                                 "transaction_id": a["txn"]},
+    "bank.tags": lambda a: {"name": "Holiday"},
+    "bank.transaction_tags": lambda a: {"txn_date": a["txn_date"], "transaction_id": a["txn"], "tag_id": a["tag"]},
 }
 
 
@@ -157,6 +159,9 @@ def test_foreign_keys_cannot_reach_another_users_rows(conn, users) -> None:
         for table, row in (
             ("bank.transactions", {**NEW_ROWS["bank.transactions"](a), "account_id": b["account"]}),
             ("bank.reward_entries", {**NEW_ROWS["bank.reward_entries"](a), "reward_id": b["reward"]}),
+            ("bank.transaction_tags", {**NEW_ROWS["bank.transaction_tags"](a), "tag_id": b["tag"]}),
+            ("bank.transaction_tags", {**NEW_ROWS["bank.transaction_tags"](a), "transaction_id": b["txn"],
+                                       "txn_date": b["txn_date"]}),
         ):
             with pytest.raises(psycopg.errors.ForeignKeyViolation), conn.transaction():
                 conn.execute(
