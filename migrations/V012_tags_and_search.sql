@@ -62,9 +62,12 @@ CREATE TABLE bank.transaction_tags (
     CONSTRAINT transaction_tags_user_id_tag_id_fkey FOREIGN KEY (user_id, tag_id)
     REFERENCES bank.tags (user_id, id) ON DELETE CASCADE
 );
--- A tag's transactions by date (api.tagged_transactions, api.tag_monthly_totals); also serves the
--- foreign key's cascade when a tag is deleted.
-CREATE INDEX transaction_tags_user_id_tag_id_txn_date_idx ON bank.transaction_tags (user_id, tag_id, txn_date);
+-- A tag's transactions in date order (api.tagged_transactions: ORDER BY txn_date DESC, id DESC LIMIT n
+-- walks it backwards and stops), its months (api.tag_monthly_totals); also serves the foreign key's
+-- cascade when a tag is deleted.
+CREATE INDEX transaction_tags_user_id_tag_id_txn_date_transaction_id_idx ON bank.transaction_tags (
+    user_id, tag_id, txn_date, transaction_id
+);
 COMMENT ON TABLE bank.transaction_tags IS
 'Which transactions carry which tags. Keyed by the transaction''s full key (user_id, txn_date, transaction_id); '
 'a trigger refuses a transaction that is not the user''s, and triggers on transactions delete the links with '

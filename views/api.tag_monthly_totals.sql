@@ -1,7 +1,11 @@
 -- Spending and income per tag and month, computed from the tagged transactions (tags keep no
 -- totals of their own, and never change bank.monthly_totals). What counts is what counts in the
 -- monthly totals: regular transactions, in the base currency. A transaction with two tags counts
--- in both; so tags' totals never add up to the month's.
+-- in both, so tags' totals never add up to the month's.
+-- The cost follows the tag's links, not the user's history: each linked transaction is read by
+-- its primary key in its month's partition, from a LATERAL subquery (LIMIT 1: the key finds one
+-- row) that the planner does not flatten into a join it would answer, taking every user for an
+-- average one, with a scan of all the user's rows.
 CREATE OR REPLACE VIEW api.tag_monthly_totals WITH (security_invoker = TRUE) AS
 SELECT
     l.user_id,
@@ -13,12 +17,18 @@ SELECT
     count(*) AS txn_count,
     u.base_currency AS currency
 FROM bank.transaction_tags AS l
+CROSS JOIN
+    LATERAL (
+        SELECT
+            x.base_amount,
+            x.txn_type
+        FROM bank.transactions AS x
+        WHERE x.user_id = l.user_id AND x.txn_date = l.txn_date AND x.id = l.transaction_id AND x.kind = 'regular'
+        LIMIT 1  -- noqa: AM09
+    ) AS t
 INNER JOIN bank.tags AS g ON l.user_id = g.user_id AND l.tag_id = g.id
-INNER JOIN bank.transactions AS t
-    ON l.user_id = t.user_id AND l.txn_date = t.txn_date AND l.transaction_id = t.id
 INNER JOIN bank.users AS u ON l.user_id = u.id
 INNER JOIN bank.currencies AS c ON u.base_currency = c.code
-WHERE t.kind = 'regular'
 GROUP BY l.user_id, l.tag_id, g.name, date_trunc('month', l.txn_date)::date, u.base_currency, c.minor_unit;
 COMMENT ON VIEW api.tag_monthly_totals IS
 'Spending, income and count of the regular transactions carrying each tag, per month (its first day), in the '
