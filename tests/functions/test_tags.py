@@ -8,9 +8,12 @@ import threading
 import time
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import psycopg
 import pytest
+
+from bankdb import retention
 
 from ..helpers import add_txn, insert, make_account, make_user, value
 from ..security.conftest import acting
@@ -239,6 +242,34 @@ def test_tags_never_change_totals(conn: psycopg.Connection, user: dict) -> None:
     link(conn, txns[0], trip)
     assert (totals(conn), conn.execute("SELECT spent_amount FROM bank.budgets").fetchall()) == before
     assert conn.execute("SELECT * FROM bank.verify_totals()").fetchall() == []
+
+
+def test_an_archived_month_keeps_its_links_and_gets_its_tags_back_when_restored(db: str, tmp_path: Path) -> None:
+    with psycopg.connect(db, autocommit=True) as conn:
+        u = make_user(conn, "old@example.com")
+        account = make_account(conn, u["id"])
+        old, new = add_txn(conn, account, "10.00", txn_date="2025-02-03"), add_txn(conn, account, "5.00",
+                                                                                  txn_date="2025-05-05")
+        trip = tag(conn, u, "Trip")
+        link(conn, old, trip)
+        link(conn, new, trip)
+    # A foreign key to the partitioned transactions would refuse this DETACH while February is tagged.
+    retention.archive_partitions(db, 3, tmp_path, today=date(2025, 6, 15), out=lambda _: None)
+    with psycopg.connect(db, autocommit=True) as conn:
+        assert [r[2] for r in links(conn)] == [old["id"], new["id"]]
+        conn.execute("SET ROLE bank_app")
+        with conn.transaction():
+            conn.execute("SELECT api.set_user(%s)", (u["id"],))
+            assert conn.execute("SELECT id FROM api.tagged_transactions").fetchall() == [(new["id"],)]
+            assert conn.execute("SELECT txn_count FROM api.tags").fetchall() == [(2,)]
+        conn.execute("RESET ROLE")
+        conn.execute("SELECT bank.create_transaction_partitions('2025-02-01', '2025-02-28')")
+        with (tmp_path / "transactions_2025_02.copy").open("rb") as f, \
+                conn.cursor().copy("COPY bank_partitions.transactions_2025_02 FROM STDIN") as copy:
+            copy.write(f.read())
+        assert [r[0] for r in conn.execute("SELECT id FROM api.tagged_transactions ORDER BY txn_date")] == [
+            old["id"], new["id"]
+        ]
 
 
 # -- the api views ------------------------------------------------------------------------------------------
