@@ -25,11 +25,12 @@
 -- bank roles, and only bank_owner (api.search_transactions is SECURITY DEFINER) names them, always
 -- schema-qualified, as the runner's search_path is pg_catalog.
 
-CREATE SCHEMA ext;
+-- IF NOT EXISTS: a DBA may have made them to build the search index beforehand (below).
+CREATE SCHEMA IF NOT EXISTS ext;
 COMMENT ON SCHEMA ext IS
 'Extensions bankdb uses (pg_trgm, btree_gin). No USAGE for the bank roles: bankdb''s own functions name them.';
-CREATE EXTENSION pg_trgm SCHEMA ext;
-CREATE EXTENSION btree_gin SCHEMA ext;
+CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA ext;
+CREATE EXTENSION IF NOT EXISTS btree_gin SCHEMA ext;
 
 CREATE TABLE bank.tags (
     id bigint GENERATED ALWAYS AS IDENTITY,
@@ -78,8 +79,9 @@ COMMENT ON COLUMN bank.transaction_tags.transaction_id IS 'The tagged transactio
 
 -- Search. One GIN index over user_id and the text searched: description and merchant together, so
 -- each insert adds one index entry set, not two. It is built here under a SHARE lock: writes to
--- transactions wait while it builds (docs/api.md#search says how to build it beforehand on a large
--- database: CREATE INDEX CONCURRENTLY on each partition, which this statement then attaches).
+-- transactions wait while it builds. On a large database a DBA builds it beforehand, without
+-- blocking writes, with CREATE INDEX CONCURRENTLY on each partition, which this statement then
+-- attaches instead of building (docs/schema.md#search-index).
 -- squawk-ignore require-concurrent-index-creation
 CREATE INDEX transactions_user_id_description_merchant_idx ON bank.transactions USING gin (
     user_id, (description || ' ' || coalesce(merchant, '')) ext.gin_trgm_ops
