@@ -1,5 +1,5 @@
 """A generated data set: users in two base currencies, accounts in three currencies, a year of
-transactions of every kind, budgets, bills in every status, alerts, rewards and an audit trail."""
+transactions of every kind, budgets, bills in every status, alerts, rewards, tags and an audit trail."""
 
 from __future__ import annotations
 
@@ -42,6 +42,12 @@ INSERT INTO bank.reward_entries (user_id, reward_id, entry_type, points)
 SELECT r.user_id, r.id, 'earn', 100 * r.user_id FROM bank.rewards AS r;
 INSERT INTO bank.reward_entries (user_id, reward_id, entry_type, points)
 SELECT r.user_id, r.id, 'redeem', 30 FROM bank.rewards AS r WHERE r.user_id % 2 = 1;
+INSERT INTO bank.tags (user_id, name)
+SELECT u.id, n FROM bank.users AS u CROSS JOIN unnest(ARRAY['Trip', 'Work', 'Unused']) AS n;
+INSERT INTO bank.transaction_tags (user_id, txn_date, transaction_id, tag_id)
+SELECT t.user_id, t.txn_date, t.id, g.id
+FROM bank.transactions AS t INNER JOIN bank.tags AS g ON g.user_id = t.user_id
+WHERE (g.name = 'Trip' AND t.id % 4 = 0) OR (g.name = 'Work' AND t.id % 6 = 0);
 SELECT bank.admin_verify_kyc(a.id, u.id)
 FROM bank.users AS u, (SELECT min(id) AS id FROM bank.users WHERE is_admin) AS a WHERE u.id > a.id + 2;
 """
