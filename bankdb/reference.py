@@ -25,6 +25,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "Authentication & users": ("users",),
     "Core financial data": ("accounts", "transactions", "currencies", "exchange_rates", "category_rules", "statements"),
     "Imports": ("import_batches", "transaction_external_ids"),
+    "Tags": ("tags", "transaction_tags"),
     "Financial management": ("budgets", "bills", "recurring_candidates", "rewards", "reward_entries"),
     "Insights & notifications": ("monthly_totals", "alerts", "admin_logs"),
     "Support tables": ("category_master",),

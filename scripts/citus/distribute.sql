@@ -142,6 +142,17 @@ WHERE NOT EXISTS (
     SELECT FROM pg_dist_partition
     WHERE logicalrelid = 'bank.recurring_candidates'::regclass
 );
+-- Tags (V012): the tags before the links that point at them.
+SELECT create_distributed_table('bank.tags', 'user_id', colocate_with => 'bank.accounts')
+WHERE NOT EXISTS (
+    SELECT FROM pg_dist_partition
+    WHERE logicalrelid = 'bank.tags'::regclass
+);
+SELECT create_distributed_table('bank.transaction_tags', 'user_id', colocate_with => 'bank.accounts')
+WHERE NOT EXISTS (
+    SELECT FROM pg_dist_partition
+    WHERE logicalrelid = 'bank.transaction_tags'::regclass
+);
 
 -- The foreign keys again. Citus cannot keep ON DELETE SET NULL (category_rule_id) with the
 -- distribution key in the key: on Citus that one refuses (NO ACTION) deleting a rule that still

@@ -17,6 +17,9 @@ class World:
     a_jpy: dict  # A's JPY account
     b_usd: dict  # B's USD account
     reward: dict = None  # A's Demo Miles program
+    txn: dict = None  # A's transaction of 2025-03-05 (ext-1)
+    tag: dict = None  # A's tag Trip, on txn
+    other_tag: dict = None  # A's tag Work, on nothing
 
     def rows(self) -> dict[str, dict]:
         """A valid new row for every table, as column values (each test changes one thing)."""
@@ -58,6 +61,10 @@ class World:
                                      "currency": "USD", "merchant": "StreamFlix", "typical_amount": "15.49",
                                      "occurrences": 3, "first_date": "2025-01-05", "last_date": "2025-03-05",
                                      "next_expected_date": "2025-04-05"},
+            "tags": {"user_id": a, "name": "Holiday"},
+            "transaction_tags": {"user_id": a, "txn_date": "2025-03-05",
+                                 "transaction_id": self.txn and self.txn["id"],
+                                 "tag_id": self.other_tag and self.other_tag["id"]},
         }
 
 
@@ -78,7 +85,11 @@ def world(conn: psycopg.Connection) -> World:
     rows = w.rows()
     insert(conn, "exchange_rates", **{**rows["exchange_rates"], "rate_date": "2025-02-01"})
     insert(conn, "exchange_rates", base_currency="USD", quote_currency="JPY", rate_date="2025-01-01", rate="150")
-    insert(conn, "transactions", **{**rows["transactions"], "external_id": "ext-1"})  # and its bank id
+    w.txn = insert(conn, "transactions", **{**rows["transactions"], "external_id": "ext-1"})  # and its bank id
+    w.tag = insert(conn, "tags", user_id=a["id"], name="Trip")
+    w.other_tag = insert(conn, "tags", user_id=a["id"], name="Work")
+    insert(conn, "transaction_tags", user_id=a["id"], txn_date="2025-03-05", transaction_id=w.txn["id"],
+           tag_id=w.tag["id"])
     insert(conn, "budgets", **{**rows["budgets"], "month": 3})
     insert(conn, "import_batches", **{**rows["import_batches"], "file_sha256": "a" * 64})
     insert(conn, "statements", **{**rows["statements"], "period_start": "2025-04-01", "period_end": "2025-04-30"})

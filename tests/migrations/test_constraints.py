@@ -29,6 +29,7 @@ def existing(table: str) -> Callable[[World, psycopg.Connection], dict]:
             "monthly_totals": ["user_id", "month", "category"],
             "users": ["id"], "category_master": ["id"], "admin_logs": ["id"],
             "transaction_external_ids": ["user_id", "account_id", "external_id"],
+            "transaction_tags": ["user_id", "txn_date", "transaction_id", "tag_id"],
         }.get(table, ["user_id", "id"])
         row = conn.execute(f"SELECT {', '.join(keys)} FROM bank.{table} LIMIT 1").fetchone()
         return dict(zip(keys, row))
@@ -156,6 +157,22 @@ CASES: list[tuple[str, str, Callable, str]] = [
     ("recurring_candidates_bill_id_check", "recurring_candidates",
      const(status="accepted", decided_at="2025-03-06 10:00+00"), CHECK),
     ("recurring_candidates_decided_at_check", "recurring_candidates", const(decided_at="2025-03-06 10:00+00"), CHECK),
+    # A tag's name once per user whatever its case; without space around it; with a visible character.
+    ("tags_pkey", "tags", existing("tags"), UNIQUE),
+    ("tags_user_id_name_key", "tags", const(name="TRIP"), UNIQUE),
+    ("tags_user_id_name_key", "tags", const(name="trip"), UNIQUE),
+    ("tags_user_id_fkey", "tags", const(user_id=999_999_999), FK),
+    ("tags_name_check", "tags", const(name=""), CHECK),
+    ("tags_name_check", "tags", const(name=" Holiday"), CHECK),
+    ("tags_name_check", "tags", const(name="x" * 51), CHECK),
+    ("tags_name_visible_check", "tags", const(name="\u200b"), CHECK),
+    ("transaction_tags_pkey", "transaction_tags", existing("transaction_tags"), UNIQUE),
+    ("transaction_tags_user_id_tag_id_fkey", "transaction_tags", const(tag_id=999_999_999), FK),
+    ("transaction_tags_user_id_tag_id_fkey", "transaction_tags", lambda w, c: {"user_id": w.b["id"]}, FK),
+    # Checked by a trigger as the foreign key would (there is none on the partitioned transactions).
+    ("transaction_tags_user_id_txn_date_transaction_id_fkey", "transaction_tags", const(txn_date="2025-03-06"), FK),
+    ("transaction_tags_user_id_txn_date_transaction_id_fkey", "transaction_tags",
+     const(transaction_id=999_999_999), FK),
     ("monthly_totals_pkey", "monthly_totals", existing("monthly_totals"), UNIQUE),
     ("monthly_totals_user_id_fkey", "monthly_totals", const(user_id=999_999_999), FK),
     ("monthly_totals_category_fkey", "monthly_totals", const(category="Nonexistent"), FK),

@@ -21,7 +21,7 @@ def test_the_user_owned_tables(conn: psycopg.Connection) -> None:
     assert [r[0] for r in rows(conn, USER_OWNED_SQL)] == [
         "bank.accounts", "bank.alerts", "bank.bills", "bank.budgets", "bank.category_rules", "bank.import_batches",
         "bank.monthly_totals", "bank.recurring_candidates", "bank.reward_entries", "bank.rewards", "bank.statements",
-        "bank.transaction_external_ids", "bank.transactions",
+        "bank.tags", "bank.transaction_external_ids", "bank.transaction_tags", "bank.transactions",
     ]
 
 
@@ -66,9 +66,10 @@ def test_keys_are_bigint_identities(conn: psycopg.Connection) -> None:
         WHERE table_schema = 'bank' AND is_identity = 'YES' ORDER BY 1
     """)
     assert {r[2] for r in identities} == {"bigint"}
-    # Every table but the two keyed by ISO codes, monthly_totals (keyed by user, month and category) and
-    # transaction_external_ids (by user, account and the bank's id).
-    assert len(identities) == 14
+    # Every table but the two keyed by ISO codes, monthly_totals (keyed by user, month and category),
+    # transaction_external_ids (by user, account and the bank's id) and transaction_tags (by the
+    # transaction's key and the tag).
+    assert len(identities) == 15
 
 
 def test_no_timestamp_without_time_zone_and_no_float_or_money_type(conn: psycopg.Connection) -> None:

@@ -37,6 +37,8 @@ NEW_ROWS = {
                                             "merchant": "x", "typical_amount": "1", "occurrences": 3,
                                             "first_date": "2025-01-01", "last_date": "2025-03-01",
                                             "next_expected_date": "2025-04-01"},
+    "bank.tags": lambda a: {"name": "Holiday"},
+    "bank.transaction_tags": lambda a: {"txn_date": a["txn_date"], "transaction_id": a["txn"], "tag_id": a["tag"]},
 }
 
 
@@ -200,6 +202,9 @@ def test_foreign_keys_cannot_reach_another_users_rows(conn, users) -> None:
             ("bank.transactions", {**NEW_ROWS["bank.transactions"](a), "account_id": b["account"]}),
             ("bank.reward_entries", {**NEW_ROWS["bank.reward_entries"](a), "reward_id": b["reward"]}),
             ("bank.statements", {**NEW_ROWS["bank.statements"](a), "account_id": b["account"]}),
+            ("bank.transaction_tags", {**NEW_ROWS["bank.transaction_tags"](a), "tag_id": b["tag"]}),
+            ("bank.transaction_tags", {**NEW_ROWS["bank.transaction_tags"](a), "transaction_id": b["txn"],
+                                       "txn_date": b["txn_date"]}),
         ):
             with pytest.raises(psycopg.errors.ForeignKeyViolation), conn.transaction():
                 conn.execute(
