@@ -293,6 +293,42 @@ def test_deletes_with_and_without_user_id(dbs: Pair, months) -> None:
     assert_verified(dbs, BRUNO)
 
 
+def test_tags_follow_their_transaction_to_another_month_and_go_with_it(dbs: Pair, months) -> None:
+    """The links have no foreign key (V012): the tags trigger moves and deletes them, on Citus with
+    one statement per transaction routed to the user's shard."""
+    this, last = months
+    insert_txns(dbs, CHIYO, [txn((CHIYO, 6), "cw tagged", "1200", "JPY", "debit", last + timedelta(3), "Groceries")])
+    assert write(dbs, CHIYO, "INSERT INTO bank.tags (name) VALUES ('cw-trip')") == 1
+
+    def links(conninfo: str) -> list[tuple]:
+        with psycopg.connect(conninfo) as conn:
+            return conn.execute(
+                "SELECT l.txn_date, g.name FROM bank.transaction_tags AS l"
+                " JOIN bank.tags AS g ON g.user_id = l.user_id AND g.id = l.tag_id"
+                " JOIN bank.transactions AS t ON t.user_id = l.user_id AND t.txn_date = l.txn_date AND t.id = l.transaction_id"
+                " WHERE l.user_id = %s AND t.description = 'cw tagged'", (CHIYO,)).fetchall()
+
+    def tag_it(conninfo: str) -> None:
+        with psycopg.connect(conninfo) as conn:
+            txn_date, txn_id = conn.execute("SELECT txn_date, id FROM bank.transactions WHERE user_id = %s"
+                                            " AND description = 'cw tagged'", (CHIYO,)).fetchone()
+            tag_id = conn.execute("SELECT id FROM bank.tags WHERE user_id = %s AND name = 'cw-trip'", (CHIYO,)).fetchone()[0]
+        with acting(conninfo, CHIYO) as conn:
+            conn.execute("INSERT INTO bank.transaction_tags (txn_date, transaction_id, tag_id) VALUES (%s, %s, %s)",
+                         (txn_date, txn_id, tag_id))
+
+    for conninfo in dbs:
+        tag_it(conninfo)
+    assert dbs.each(links) == [(last + timedelta(3), "cw-trip")]
+    assert write(dbs, CHIYO, "UPDATE bank.transactions SET txn_date = %s WHERE description = 'cw tagged'",
+                 (this + timedelta(1),)) == 1
+    assert dbs.each(links) == [(this + timedelta(1), "cw-trip")]
+    assert write(dbs, CHIYO, "DELETE FROM bank.transactions WHERE description = 'cw tagged'") == 1
+    assert dbs.each(lambda c: fetch(c, "SELECT count(*) FROM bank.transaction_tags WHERE user_id = %s", (CHIYO,))) \
+        == [(0,)]
+    assert_verified(dbs, CHIYO)
+
+
 def test_a_transaction_split_across_statements_reads_its_own_writes(dbs: Pair, months) -> None:
     """Inserts, an UPDATE that goes to every shard, a DELETE and reads in one transaction: each
     statement sees the totals the previous ones wrote, on the worker and through the views."""
