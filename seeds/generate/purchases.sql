@@ -30,6 +30,19 @@ spending (k, category, merchants, low, high) AS (
     (7, NULL, ARRAY['Unknown Merchant', 'Market Stall'], 2, 60)
 ),
 
+-- The batch's accounts that buy, each knowing how many its user has (a window, not a subquery per
+-- user: Citus cannot join a distributed table's correlated subquery to the reference table users).
+buying AS (
+    SELECT
+        b.user_id,
+        b.id,
+        b.currency,
+        b.account_type,
+        count(*) OVER (PARTITION BY b.user_id) AS buying_accounts
+    FROM bank.accounts AS b
+    WHERE b.account_type IN ('checking', 'credit_card') AND b.user_id IN (SELECT unnest(p.user_ids) FROM p)
+),
+
 -- Each purchase's draw h, from the user, the account type and the purchase's number.
 draw AS (
     SELECT
@@ -41,18 +54,7 @@ draw AS (
     FROM p
     CROSS JOIN unnest(p.user_ids) AS batch (user_id)
     INNER JOIN bank.users AS u ON batch.user_id = u.id
-    -- The user's accounts that buy, each knowing how many there are (a window, not a subquery per
-    -- user: Citus cannot join a distributed table's correlated subquery to the reference table users).
-    INNER JOIN (
-        SELECT
-            b.user_id,
-            b.id,
-            b.currency,
-            b.account_type,
-            count(*) OVER (PARTITION BY b.user_id) AS buying_accounts
-        FROM bank.accounts AS b
-        WHERE b.account_type IN ('checking', 'credit_card') AND b.user_id IN (SELECT unnest(p.user_ids) FROM p)
-    ) AS a ON u.id = a.user_id
+    INNER JOIN buying AS a ON u.id = a.user_id
     CROSS JOIN generate_series(
         1,
         CASE
