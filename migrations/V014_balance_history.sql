@@ -71,6 +71,11 @@ COMMENT ON COLUMN bank.account_balances.currency IS 'The account''s currency the
 COMMENT ON COLUMN bank.account_balances.reported_at IS 'When the day''s last change was written.';
 
 INSERT INTO bank.account_balances (user_id, account_id, day, currency, balance)
-SELECT a.user_id, a.id, current_date, a.currency, a.balance
+SELECT
+    a.user_id,
+    a.id,
+    current_date,
+    a.currency,
+    a.balance
 FROM bank.accounts AS a
 ORDER BY 1, 2;
