@@ -97,6 +97,16 @@ WHERE NOT EXISTS (
     SELECT FROM pg_dist_partition
     WHERE logicalrelid = 'bank.monthly_totals'::regclass
 );
+SELECT create_distributed_table('bank.daily_flows', 'user_id', colocate_with => 'bank.accounts')
+WHERE NOT EXISTS (
+    SELECT FROM pg_dist_partition
+    WHERE logicalrelid = 'bank.daily_flows'::regclass
+);
+SELECT create_distributed_table('bank.account_balances', 'user_id', colocate_with => 'bank.accounts')
+WHERE NOT EXISTS (
+    SELECT FROM pg_dist_partition
+    WHERE logicalrelid = 'bank.account_balances'::regclass
+);
 SELECT create_distributed_table('bank.budgets', 'user_id', colocate_with => 'bank.accounts')
 WHERE NOT EXISTS (
     SELECT FROM pg_dist_partition

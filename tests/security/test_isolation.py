@@ -23,6 +23,9 @@ NEW_ROWS = {
                                     "currency": "USD", "txn_type": "debit", "txn_date": "2025-03-06"},
     "bank.budgets": lambda a: {"year": 2025, "month": 4, "category": "Shopping", "limit_amount": "5"},
     "bank.monthly_totals": lambda a: {"month": "2025-04-01", "category": "Shopping"},
+    "bank.daily_flows": lambda a: {"account_id": a["account"], "day": "2025-04-01", "currency": "USD"},
+    "bank.account_balances": lambda a: {"account_id": a["account"], "day": "2025-04-01", "currency": "USD",
+                                        "balance": "1"},
     "bank.category_rules": lambda a: {"category": "Groceries", "keyword_pattern": "x"},
     "bank.bills": lambda a: {"biller_name": "Gas", "due_date": "2025-03-25", "amount_due": "1", "currency": "USD"},
     "bank.rewards": lambda a: {"program_name": "Points"},
@@ -75,8 +78,8 @@ def test_every_table_is_either_user_owned_behind_row_security_or_known_shared(co
     ).fetchall()]
     owned = set(user_owned(conn)) | {"bank.users"}
     assert set(tables) - owned - SHARED_TABLES == set()
-    # The acting-user check guards exactly the tables bank_app may write (monthly_totals, the recurring
-    # candidates and the bank ids it only reads).
+    # The acting-user check guards exactly the tables bank_app may write (monthly_totals, the daily flows,
+    # the reported balances, the recurring candidates and the bank ids it only reads).
     unprotected = conn.execute(
         """
         SELECT c.oid::regclass::text FROM pg_class AS c
@@ -96,7 +99,10 @@ def test_every_table_is_either_user_owned_behind_row_security_or_known_shared(co
         " AND NOT EXISTS (SELECT FROM pg_trigger AS t WHERE t.tgrelid = c.oid AND t.tgname = '_050_require_acting_user')",
         (sorted(owned),),
     ).fetchone()[0]
-    assert sorted(read_only) == ["bank.monthly_totals", "bank.recurring_candidates", "bank.transaction_external_ids"]
+    assert sorted(read_only) == [
+        "bank.account_balances", "bank.daily_flows", "bank.monthly_totals", "bank.recurring_candidates",
+        "bank.transaction_external_ids",
+    ]
     assert set(user_owned(conn)) == set(NEW_ROWS)  # every user-owned table is exercised below
 
 
