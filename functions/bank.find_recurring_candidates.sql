@@ -176,7 +176,7 @@ BEGIN
             first_date = excluded.first_date,
             last_date = excluded.last_date,
             next_expected_date = excluded.next_expected_date,
-            detected_at = now()
+            detected_at = excluded.detected_at  -- the default, now(): Citus refuses a non-immutable function here
         WHERE c.status = 'proposed'
         RETURNING c.id
     )

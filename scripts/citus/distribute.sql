@@ -97,6 +97,16 @@ WHERE NOT EXISTS (
     SELECT FROM pg_dist_partition
     WHERE logicalrelid = 'bank.monthly_totals'::regclass
 );
+SELECT create_distributed_table('bank.daily_flows', 'user_id', colocate_with => 'bank.accounts')
+WHERE NOT EXISTS (
+    SELECT FROM pg_dist_partition
+    WHERE logicalrelid = 'bank.daily_flows'::regclass
+);
+SELECT create_distributed_table('bank.account_balances', 'user_id', colocate_with => 'bank.accounts')
+WHERE NOT EXISTS (
+    SELECT FROM pg_dist_partition
+    WHERE logicalrelid = 'bank.account_balances'::regclass
+);
 SELECT create_distributed_table('bank.budgets', 'user_id', colocate_with => 'bank.accounts')
 WHERE NOT EXISTS (
     SELECT FROM pg_dist_partition
@@ -141,6 +151,17 @@ SELECT create_distributed_table('bank.recurring_candidates', 'user_id', colocate
 WHERE NOT EXISTS (
     SELECT FROM pg_dist_partition
     WHERE logicalrelid = 'bank.recurring_candidates'::regclass
+);
+-- Tags (V012): the tags before the links that point at them.
+SELECT create_distributed_table('bank.tags', 'user_id', colocate_with => 'bank.accounts')
+WHERE NOT EXISTS (
+    SELECT FROM pg_dist_partition
+    WHERE logicalrelid = 'bank.tags'::regclass
+);
+SELECT create_distributed_table('bank.transaction_tags', 'user_id', colocate_with => 'bank.accounts')
+WHERE NOT EXISTS (
+    SELECT FROM pg_dist_partition
+    WHERE logicalrelid = 'bank.transaction_tags'::regclass
 );
 
 -- The foreign keys again. Citus cannot keep ON DELETE SET NULL (category_rule_id) with the

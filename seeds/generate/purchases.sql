@@ -30,6 +30,19 @@ spending (k, category, merchants, low, high) AS (
     (7, NULL, ARRAY['Unknown Merchant', 'Market Stall'], 2, 60)
 ),
 
+-- The batch's accounts that buy, each knowing how many its user has (a window, not a subquery per
+-- user: Citus cannot join a distributed table's correlated subquery to the reference table users).
+buying AS (
+    SELECT
+        b.user_id,
+        b.id,
+        b.currency,
+        b.account_type,
+        count(*) OVER (PARTITION BY b.user_id) AS buying_accounts
+    FROM bank.accounts AS b
+    WHERE b.account_type IN ('checking', 'credit_card') AND b.user_id IN (SELECT unnest(p.user_ids) FROM p)
+),
+
 -- Each purchase's draw h, from the user, the account type and the purchase's number.
 draw AS (
     SELECT
@@ -41,17 +54,14 @@ draw AS (
     FROM p
     CROSS JOIN unnest(p.user_ids) AS batch (user_id)
     INNER JOIN bank.users AS u ON batch.user_id = u.id
-    INNER JOIN bank.accounts AS a ON u.id = a.user_id AND a.account_type IN ('checking', 'credit_card')
+    INNER JOIN buying AS a ON u.id = a.user_id
     CROSS JOIN generate_series(
         1,
         CASE
             WHEN split_part(substring(u.email FROM 5), '@', 1)::integer <= p.heavy_users THEN p.heavy_transactions
             ELSE 30 + abs(hashtextextended('n' || split_part(u.email, '@', 1) || a.account_type, p.seed)) % 100
         END
-        / (
-            SELECT count(*) FROM bank.accounts AS b
-            WHERE b.user_id = u.id AND b.account_type IN ('checking', 'credit_card')
-        )::integer
+        / a.buying_accounts::integer
     ) AS n
 ),
 

@@ -10,7 +10,6 @@ EUR, the direct pair; Bruno (EUR) in USD, the inverse of EUR-USD; Bruno in GBP, 
 from __future__ import annotations
 
 import psycopg
-from psycopg.conninfo import make_conninfo
 
 from bankdb import generate, migrator, seed
 
@@ -18,10 +17,6 @@ from ..conftest import PROJECT
 
 GENERATED_USERS = 300
 GENERATED_MONTHS = 3  # the demo's partitions cover them: distributing moves no more months than the demo has
-# Shards of each distributed table in these databases: 8 (4 on each worker) rather than Citus's
-# default 32 make distributing, and each month's partition, a quarter of the work; a query for
-# every user still spans shards on both workers.
-SHARD_COUNT = 8
 
 FOREIGN_ACCOUNTS = """
 INSERT INTO bank.accounts (user_id, bank_name, account_type, masked_account, currency, balance)
@@ -49,6 +44,5 @@ def load(conninfo: str, users: int = GENERATED_USERS, months: int = GENERATED_MO
 
 
 def distribute(conninfo: str) -> None:
-    """`bankdb distribute`, with SHARD_COUNT shards per distributed table."""
-    migrator.distribute(PROJECT, make_conninfo(conninfo, options=f"-c citus.shard_count={SHARD_COUNT}"),
-                        out=lambda _: None)
+    """`bankdb distribute` (with the test databases' 8 shards per table: conftest.create_database)."""
+    migrator.distribute(PROJECT, conninfo, out=lambda _: None)

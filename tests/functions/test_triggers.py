@@ -36,6 +36,7 @@ def test_partitions_are_created_once_per_month_with_their_indexes_named_after_th
         "transactions_2037_02_account_id_external_id_key",
         "transactions_2037_02_pkey",
         "transactions_2037_02_user_id_account_id_txn_date_idx",
+        "transactions_2037_02_user_id_description_merchant_idx",
     ]
     bounds = conn.execute(
         "SELECT pg_get_expr(relpartbound, oid) FROM pg_class WHERE relname = 'transactions_2037_02'"

@@ -17,6 +17,9 @@ class World:
     a_jpy: dict  # A's JPY account
     b_usd: dict  # B's USD account
     reward: dict = None  # A's Demo Miles program
+    txn: dict = None  # A's transaction of 2025-03-05 (ext-1)
+    tag: dict = None  # A's tag Trip, on txn
+    other_tag: dict = None  # A's tag Work, on nothing
 
     def rows(self) -> dict[str, dict]:
         """A valid new row for every table, as column values (each test changes one thing)."""
@@ -46,6 +49,10 @@ class World:
             "rewards": {"user_id": a, "program_name": "Other Miles", "points_balance": 10},
             "alerts": {"user_id": a, "type": "low_balance", "message": "Balance below 100.00 USD"},
             "monthly_totals": {"user_id": a, "month": "2025-04-01", "category": "Groceries", "spending": "1.00"},
+            "daily_flows": {"user_id": a, "account_id": self.a_usd["id"], "day": "2025-04-01", "currency": "USD",
+                            "credits": "1.00"},
+            "account_balances": {"user_id": a, "account_id": self.a_usd["id"], "day": "2025-04-01",
+                                 "currency": "USD", "balance": "1.00"},
             "reward_entries": {"user_id": a, "reward_id": self.reward["id"], "entry_type": "earn", "points": 10},
             "admin_logs": {"admin_id": a, "action": "verified_user", "target_type": "User", "target_id": a},
             "import_batches": {"user_id": a, "account_id": self.a_usd["id"], "source": "march.csv",
@@ -58,6 +65,10 @@ class World:
                                      "currency": "USD", "merchant": "StreamFlix", "typical_amount": "15.49",
                                      "occurrences": 3, "first_date": "2025-01-05", "last_date": "2025-03-05",
                                      "next_expected_date": "2025-04-05"},
+            "tags": {"user_id": a, "name": "Holiday"},
+            "transaction_tags": {"user_id": a, "txn_date": "2025-03-05",
+                                 "transaction_id": self.txn and self.txn["id"],
+                                 "tag_id": self.other_tag and self.other_tag["id"]},
         }
 
 
@@ -78,7 +89,11 @@ def world(conn: psycopg.Connection) -> World:
     rows = w.rows()
     insert(conn, "exchange_rates", **{**rows["exchange_rates"], "rate_date": "2025-02-01"})
     insert(conn, "exchange_rates", base_currency="USD", quote_currency="JPY", rate_date="2025-01-01", rate="150")
-    insert(conn, "transactions", **{**rows["transactions"], "external_id": "ext-1"})  # and its bank id
+    w.txn = insert(conn, "transactions", **{**rows["transactions"], "external_id": "ext-1"})  # and its bank id
+    w.tag = insert(conn, "tags", user_id=a["id"], name="Trip")
+    w.other_tag = insert(conn, "tags", user_id=a["id"], name="Work")
+    insert(conn, "transaction_tags", user_id=a["id"], txn_date="2025-03-05", transaction_id=w.txn["id"],
+           tag_id=w.tag["id"])
     insert(conn, "budgets", **{**rows["budgets"], "month": 3})
     insert(conn, "import_batches", **{**rows["import_batches"], "file_sha256": "a" * 64})
     insert(conn, "statements", **{**rows["statements"], "period_start": "2025-04-01", "period_end": "2025-04-30"})

@@ -27,8 +27,11 @@ def existing(table: str) -> Callable[[World, psycopg.Connection], dict]:
             "exchange_rates": ["base_currency", "quote_currency", "rate_date"],
             "transactions": ["user_id", "txn_date", "id"],
             "monthly_totals": ["user_id", "month", "category"],
+            "daily_flows": ["user_id", "account_id", "day", "currency"],
+            "account_balances": ["user_id", "account_id", "day"],
             "users": ["id"], "category_master": ["id"], "admin_logs": ["id"],
             "transaction_external_ids": ["user_id", "account_id", "external_id"],
+            "transaction_tags": ["user_id", "txn_date", "transaction_id", "tag_id"],
         }.get(table, ["user_id", "id"])
         row = conn.execute(f"SELECT {', '.join(keys)} FROM bank.{table} LIMIT 1").fetchone()
         return dict(zip(keys, row))
@@ -156,12 +159,38 @@ CASES: list[tuple[str, str, Callable, str]] = [
     ("recurring_candidates_bill_id_check", "recurring_candidates",
      const(status="accepted", decided_at="2025-03-06 10:00+00"), CHECK),
     ("recurring_candidates_decided_at_check", "recurring_candidates", const(decided_at="2025-03-06 10:00+00"), CHECK),
+    # A tag's name once per user whatever its case; without space around it; with a visible character.
+    ("tags_pkey", "tags", existing("tags"), UNIQUE),
+    ("tags_user_id_name_key", "tags", const(name="TRIP"), UNIQUE),
+    ("tags_user_id_name_key", "tags", const(name="trip"), UNIQUE),
+    ("tags_user_id_fkey", "tags", const(user_id=999_999_999), FK),
+    ("tags_name_check", "tags", const(name=""), CHECK),
+    ("tags_name_check", "tags", const(name=" Holiday"), CHECK),
+    ("tags_name_check", "tags", const(name="x" * 51), CHECK),
+    ("tags_name_visible_check", "tags", const(name="\u200b"), CHECK),
+    ("transaction_tags_pkey", "transaction_tags", existing("transaction_tags"), UNIQUE),
+    ("transaction_tags_user_id_tag_id_fkey", "transaction_tags", const(tag_id=999_999_999), FK),
+    ("transaction_tags_user_id_tag_id_fkey", "transaction_tags", lambda w, c: {"user_id": w.b["id"]}, FK),
+    # Checked by a trigger as the foreign key would (there is none on the partitioned transactions).
+    ("transaction_tags_user_id_txn_date_transaction_id_fkey", "transaction_tags", const(txn_date="2025-03-06"), FK),
+    ("transaction_tags_user_id_txn_date_transaction_id_fkey", "transaction_tags",
+     const(transaction_id=999_999_999), FK),
     ("monthly_totals_pkey", "monthly_totals", existing("monthly_totals"), UNIQUE),
     ("monthly_totals_user_id_fkey", "monthly_totals", const(user_id=999_999_999), FK),
     ("monthly_totals_category_fkey", "monthly_totals", const(category="Nonexistent"), FK),
     ("monthly_totals_month_check", "monthly_totals", const(month="2025-04-15"), CHECK),
     ("monthly_totals_spending_finite_check", "monthly_totals", const(spending="NaN"), CHECK),
     ("monthly_totals_income_finite_check", "monthly_totals", const(income="-Infinity"), CHECK),
+    # Balance history (V014): written by triggers (the transaction and the accounts of the world made a row of each).
+    ("daily_flows_pkey", "daily_flows", existing("daily_flows"), UNIQUE),
+    ("daily_flows_user_id_account_id_fkey", "daily_flows", lambda w, c: {"account_id": w.b_usd["id"]}, FK),
+    ("daily_flows_currency_fkey", "daily_flows", const(currency="XXX"), FK),
+    ("daily_flows_credits_finite_check", "daily_flows", const(credits="NaN"), CHECK),
+    ("daily_flows_debits_finite_check", "daily_flows", const(debits="-Infinity"), CHECK),
+    ("account_balances_pkey", "account_balances", existing("account_balances"), UNIQUE),
+    ("account_balances_user_id_account_id_fkey", "account_balances", lambda w, c: {"account_id": w.b_usd["id"]}, FK),
+    ("account_balances_currency_fkey", "account_balances", const(currency="XXX"), FK),
+    ("account_balances_balance_finite_check", "account_balances", const(balance="Infinity"), CHECK),
     ("budgets_pkey", "budgets", existing("budgets"), UNIQUE),
     ("budgets_user_id_year_month_category_key", "budgets", const(month=3, year=2025), UNIQUE),
     ("budgets_user_id_fkey", "budgets", const(user_id=999_999_999), FK),
@@ -320,7 +349,7 @@ def test_a_table_the_scale_trigger_does_not_know_is_refused_by_name(conn: psycop
     with pytest.raises(psycopg.errors.InvalidParameterValue) as failure, conn.transaction():
         conn.execute("INSERT INTO bank.fees VALUES (1.00, 'USD')")
     assert failure.value.diag.message_primary == "bank.tg__money_at_scale() has no money column for bank.fees"
-    hint = "Add a branch for the table to functions/bank.tg__money_at_scale.sql."
+    hint = "Add a branch for the table to functions/bank.tg__money_at_scale.sql.j2."
     assert failure.value.diag.message_hint == hint
     assert (PROJECT.root / hint.split(" to ")[1].rstrip(".")).is_file()  # the file the hint names exists
     assert count(conn, "fees") == 0

@@ -19,9 +19,10 @@ def rows(conn: psycopg.Connection, query: str) -> list[tuple]:
 
 def test_the_user_owned_tables(conn: psycopg.Connection) -> None:
     assert [r[0] for r in rows(conn, USER_OWNED_SQL)] == [
-        "bank.accounts", "bank.alerts", "bank.bills", "bank.budgets", "bank.category_rules", "bank.import_batches",
-        "bank.monthly_totals", "bank.recurring_candidates", "bank.reward_entries", "bank.rewards", "bank.statements",
-        "bank.transaction_external_ids", "bank.transactions",
+        "bank.account_balances", "bank.accounts", "bank.alerts", "bank.bills", "bank.budgets", "bank.category_rules",
+        "bank.daily_flows", "bank.import_batches", "bank.monthly_totals", "bank.recurring_candidates",
+        "bank.reward_entries", "bank.rewards", "bank.statements", "bank.tags", "bank.transaction_external_ids",
+        "bank.transaction_tags", "bank.transactions",
     ]
 
 
@@ -66,9 +67,11 @@ def test_keys_are_bigint_identities(conn: psycopg.Connection) -> None:
         WHERE table_schema = 'bank' AND is_identity = 'YES' ORDER BY 1
     """)
     assert {r[2] for r in identities} == {"bigint"}
-    # Every table but the two keyed by ISO codes, monthly_totals (keyed by user, month and category) and
-    # transaction_external_ids (by user, account and the bank's id).
-    assert len(identities) == 14
+    # Every table but the two keyed by ISO codes, monthly_totals (keyed by user, month and category),
+    # transaction_external_ids (by user, account and the bank's id), transaction_tags (by the
+    # transaction's key and the tag), daily_flows (by user, account, day and currency) and
+    # account_balances (by user, account and day).
+    assert len(identities) == 15
 
 
 def test_no_timestamp_without_time_zone_and_no_float_or_money_type(conn: psycopg.Connection) -> None:

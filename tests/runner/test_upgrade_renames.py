@@ -29,7 +29,8 @@ def old_name(path: Path) -> str:
     if path.parent.name == "views":
         return f"monitor_{name}.sql" if schema == "monitor" else f"{name}.sql"
     bank_twin = path.with_name(f"bank.{name}.sql")
-    return f"api_{name}.sql" if schema == "api" and bank_twin.exists() else f"{name}.sql"
+    twin = bank_twin.exists() or bank_twin.with_name(bank_twin.name + ".j2").exists()  # made a template since
+    return f"api_{name}.sql" if schema == "api" and twin else f"{name}.sql"
 
 
 @pytest.fixture

@@ -34,6 +34,9 @@ def populate(conn: psycopg.Connection, email: str, base: str) -> dict:
     bill = insert(conn, "bills", user_id=user["id"], biller_name="Power", due_date="2025-03-20", amount_due="5",
                   currency=base)
     reward = insert(conn, "rewards", user_id=user["id"], program_name="Miles")
+    tag = insert(conn, "tags", user_id=user["id"], name="Trip")
+    insert(conn, "transaction_tags", user_id=user["id"], txn_date=txn["txn_date"], transaction_id=txn["id"],
+           tag_id=tag["id"])
     insert(conn, "reward_entries", user_id=user["id"], reward_id=reward["id"], entry_type="earn", points=50)
     conn.execute("UPDATE bank.accounts SET balance = 1 WHERE id = %s", (account["id"],))  # a low_balance alert
     conn.execute("SELECT api.set_user(%s)", (user["id"],))  # an import batch, acting for the user
@@ -49,8 +52,8 @@ def populate(conn: psycopg.Connection, email: str, base: str) -> dict:
            currency=base, merchant="Gym", typical_amount="12", occurrences=4, first_date="2025-03-01",
            last_date="2025-03-22", next_expected_date="2025-03-29")
     return {"user": user["id"], "account": account["id"], "txn": txn["id"], "budget": budget["id"],
-            "rule": rule["id"], "bill": bill["id"], "reward": reward["id"],
-            "statement": statement["id"]}
+            "rule": rule["id"], "bill": bill["id"], "reward": reward["id"], "statement": statement["id"],
+            "tag": tag["id"], "txn_date": txn["txn_date"].isoformat()}
 
 
 @pytest.fixture

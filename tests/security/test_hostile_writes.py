@@ -23,6 +23,8 @@ SNAPSHOT_TABLES = (
     "users", "accounts", "transactions", "budgets", "monthly_totals", "category_rules", "bills", "rewards",
     "reward_entries", "alerts", "exchange_rates", "import_batches", "transaction_external_ids", "statements",
     "recurring_candidates",
+    "reward_entries", "alerts", "exchange_rates", "import_batches", "transaction_external_ids", "tags",
+    "transaction_tags",
 )
 
 
@@ -108,6 +110,23 @@ CATALOGUE = [
      "statements_account_id_period_excl"),
     ("another user's statement reconciled", "SELECT api.reconcile_statement({b_statement})", "BKNF1",
      "api.reconcile_statement: no statement {b_statement} for user {a_user}"),
+    # 7. Tags: one name per user whatever its case, and links only between the user's own rows.
+    ("tag name differing only in case", "INSERT INTO bank.tags (name) VALUES ('TRIP')", "23505",
+     "tags_user_id_name_key"),
+    ("tag renamed to another tag's name in another case", "INSERT INTO bank.tags (name) VALUES ('Holiday');"
+     " UPDATE bank.tags SET name = 'trip' WHERE name = 'Holiday'", "23505", "tags_user_id_name_key"),
+    ("tag name of a zero-width space", "INSERT INTO bank.tags (name) VALUES (E'\\u200b')", "23514",
+     "tags_name_visible_check"),
+    ("tag name with a trailing space", "INSERT INTO bank.tags (name) VALUES ('Holiday ')", "23514",
+     "tags_name_check"),
+    ("another user's tag on an own transaction", "INSERT INTO bank.transaction_tags (txn_date, transaction_id,"
+     " tag_id) VALUES ('{a_txn_date}', {a_txn}, {b_tag})", "23503", "transaction_tags_user_id_tag_id_fkey"),
+    ("an own tag on another user's transaction", "INSERT INTO bank.transaction_tags (txn_date, transaction_id,"
+     " tag_id) VALUES ('{b_txn_date}', {b_txn}, {a_tag})", "23503",
+     "transaction_tags_user_id_txn_date_transaction_id_fkey"),
+    ("an own tag on an own transaction under another date", "INSERT INTO bank.transaction_tags (txn_date,"
+     " transaction_id, tag_id) VALUES ('2025-03-06', {a_txn}, {a_tag})", "23503",
+     "transaction_tags_user_id_txn_date_transaction_id_fkey"),
 ]
 
 

@@ -23,6 +23,9 @@ NEW_ROWS = {
                                     "currency": "USD", "txn_type": "debit", "txn_date": "2025-03-06"},
     "bank.budgets": lambda a: {"year": 2025, "month": 4, "category": "Shopping", "limit_amount": "5"},
     "bank.monthly_totals": lambda a: {"month": "2025-04-01", "category": "Shopping"},
+    "bank.daily_flows": lambda a: {"account_id": a["account"], "day": "2025-04-01", "currency": "USD"},
+    "bank.account_balances": lambda a: {"account_id": a["account"], "day": "2025-04-01", "currency": "USD",
+                                        "balance": "1"},
     "bank.category_rules": lambda a: {"category": "Groceries", "keyword_pattern": "x"},
     "bank.bills": lambda a: {"biller_name": "Gas", "due_date": "2025-03-25", "amount_due": "1", "currency": "USD"},
     "bank.rewards": lambda a: {"program_name": "Points"},
@@ -37,6 +40,8 @@ NEW_ROWS = {
                                             "merchant": "x", "typical_amount": "1", "occurrences": 3,
                                             "first_date": "2025-01-01", "last_date": "2025-03-01",
                                             "next_expected_date": "2025-04-01"},
+    "bank.tags": lambda a: {"name": "Holiday"},
+    "bank.transaction_tags": lambda a: {"txn_date": a["txn_date"], "transaction_id": a["txn"], "tag_id": a["tag"]},
 }
 
 
@@ -73,8 +78,8 @@ def test_every_table_is_either_user_owned_behind_row_security_or_known_shared(co
     ).fetchall()]
     owned = set(user_owned(conn)) | {"bank.users"}
     assert set(tables) - owned - SHARED_TABLES == set()
-    # The acting-user check guards exactly the tables bank_app may write (monthly_totals, the recurring
-    # candidates and the bank ids it only reads).
+    # The acting-user check guards exactly the tables bank_app may write (monthly_totals, the daily flows,
+    # the reported balances, the recurring candidates and the bank ids it only reads).
     unprotected = conn.execute(
         """
         SELECT c.oid::regclass::text FROM pg_class AS c
@@ -94,7 +99,10 @@ def test_every_table_is_either_user_owned_behind_row_security_or_known_shared(co
         " AND NOT EXISTS (SELECT FROM pg_trigger AS t WHERE t.tgrelid = c.oid AND t.tgname = '_050_require_acting_user')",
         (sorted(owned),),
     ).fetchone()[0]
-    assert sorted(read_only) == ["bank.monthly_totals", "bank.recurring_candidates", "bank.transaction_external_ids"]
+    assert sorted(read_only) == [
+        "bank.account_balances", "bank.daily_flows", "bank.monthly_totals", "bank.recurring_candidates",
+        "bank.transaction_external_ids",
+    ]
     assert set(user_owned(conn)) == set(NEW_ROWS)  # every user-owned table is exercised below
 
 
@@ -142,10 +150,13 @@ def privilege_refused(error: psycopg.Error, query: str) -> bool:
 
 
 def no_write_can_read_change_or_create_another_users_rows(
-    conn: psycopg.Connection, users, role: str, refused: Callable[[psycopg.Error, str], bool] = privilege_refused
+    conn: psycopg.Connection, users, role: str, refused: Callable[[psycopg.Error, str], bool] = privilege_refused,
+    settle: Callable[[psycopg.Connection], None] = lambda _: None,
 ) -> None:
     """As `role` acting for A, every update and delete of B's rows touches none, and every insert of a
-    row for B and move of A's row to B is refused (`refused` says which errors are refusals)."""
+    row for B and move of A's row to B is refused (`refused` says which errors are refusals).
+    `settle` runs before the rows are read again as the superuser (on Citus: a commit, since there a
+    transaction may not read as another role placements it wrote to as `role`)."""
     a, b = users
     before = everything(conn, user_owned(conn) + ["bank.users"])
     holes: list[str] = []
@@ -181,6 +192,7 @@ def no_write_can_read_change_or_create_another_users_rows(
                     if not refused(error, query):
                         raise
     assert holes == []
+    settle(conn)
     assert everything(conn, user_owned(conn) + ["bank.users"]) == before
 
 
@@ -196,6 +208,9 @@ def test_foreign_keys_cannot_reach_another_users_rows(conn, users) -> None:
             ("bank.transactions", {**NEW_ROWS["bank.transactions"](a), "account_id": b["account"]}),
             ("bank.reward_entries", {**NEW_ROWS["bank.reward_entries"](a), "reward_id": b["reward"]}),
             ("bank.statements", {**NEW_ROWS["bank.statements"](a), "account_id": b["account"]}),
+            ("bank.transaction_tags", {**NEW_ROWS["bank.transaction_tags"](a), "tag_id": b["tag"]}),
+            ("bank.transaction_tags", {**NEW_ROWS["bank.transaction_tags"](a), "transaction_id": b["txn"],
+                                       "txn_date": b["txn_date"]}),
         ):
             with pytest.raises(psycopg.errors.ForeignKeyViolation), conn.transaction():
                 conn.execute(

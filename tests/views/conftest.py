@@ -1,5 +1,5 @@
 """A generated data set: users in two base currencies, accounts in three currencies, a year of
-transactions of every kind, budgets, bills in every status, alerts, rewards and an audit trail."""
+transactions of every kind, budgets, bills in every status, alerts, rewards, tags and an audit trail."""
 
 from __future__ import annotations
 
@@ -52,6 +52,12 @@ INSERT INTO bank.recurring_candidates (user_id, merchant_key, recurrence, curren
 SELECT u.id, 'gym', 'monthly', u.base_currency, 'Gym', 20 + u.id, 6, '2025-01-05', '2025-06-05', '2025-07-05'
 FROM bank.users AS u;
 UPDATE bank.recurring_candidates SET status = 'dismissed', decided_at = now() WHERE user_id % 2 = 0;
+INSERT INTO bank.tags (user_id, name)
+SELECT u.id, n FROM bank.users AS u CROSS JOIN unnest(ARRAY['Trip', 'Work', 'Unused']) AS n;
+INSERT INTO bank.transaction_tags (user_id, txn_date, transaction_id, tag_id)
+SELECT t.user_id, t.txn_date, t.id, g.id
+FROM bank.transactions AS t INNER JOIN bank.tags AS g ON g.user_id = t.user_id
+WHERE (g.name = 'Trip' AND t.id % 4 = 0) OR (g.name = 'Work' AND t.id % 6 = 0);
 SELECT bank.admin_verify_kyc(a.id, u.id)
 FROM bank.users AS u, (SELECT min(id) AS id FROM bank.users WHERE is_admin) AS a WHERE u.id > a.id + 2;
 """

@@ -91,6 +91,26 @@ REFERENCES = {
         SELECT user_id, id, merchant, typical_amount, currency, recurrence, occurrences, first_date, last_date,
                next_expected_date, status, bill_id, detected_at, decided_at
         FROM bank.recurring_candidates""",
+    "tags": """
+        SELECT g.user_id, g.id, g.name, g.created_at,
+               (SELECT count(*) FROM bank.transaction_tags AS l WHERE l.tag_id = g.id),
+               (SELECT max(l.txn_date) FROM bank.transaction_tags AS l WHERE l.tag_id = g.id)
+        FROM bank.tags AS g""",
+    "tag_monthly_totals": """
+        SELECT l.user_id, l.tag_id, g.name, date_trunc('month', t.txn_date)::date,
+               round(coalesce(sum(t.base_amount) FILTER (WHERE t.txn_type = 'debit'), 0), c.minor_unit),
+               round(coalesce(sum(t.base_amount) FILTER (WHERE t.txn_type = 'credit'), 0), c.minor_unit),
+               count(*), u.base_currency
+        FROM bank.transaction_tags AS l JOIN bank.transactions AS t ON t.id = l.transaction_id
+        JOIN bank.tags AS g ON g.id = l.tag_id JOIN bank.users AS u ON u.id = l.user_id
+        JOIN bank.currencies AS c ON c.code = u.base_currency
+        WHERE t.kind = 'regular' GROUP BY l.user_id, l.tag_id, g.name, 4, u.base_currency, c.minor_unit""",
+    "tagged_transactions": """
+        SELECT l.user_id, l.tag_id, g.name, t.id, t.txn_date, t.account_id, a.bank_name, a.masked_account,
+               t.description, t.merchant, t.category, t.amount, t.currency, t.txn_type, t.kind, t.base_amount,
+               t.posted_date
+        FROM bank.transaction_tags AS l JOIN bank.tags AS g ON g.id = l.tag_id
+        JOIN bank.transactions AS t ON t.id = l.transaction_id JOIN bank.accounts AS a ON a.id = t.account_id""",
     "admin_user_overview": """
         SELECT u.id, u.name, u.email, u.kyc_status, u.is_admin, u.created_at,
                (SELECT count(*) FROM bank.accounts AS a WHERE a.user_id = u.id),
