@@ -359,7 +359,10 @@ def remove_bench_rows(server: EmbeddedServer, data: Dataset, first_user: int, la
             conn.execute(
                 "UPDATE seed.budgets AS s SET spent_amount = b.spent_amount FROM bank.budgets AS b"
                 " WHERE b.id = s.id AND b.user_id BETWEEN %s AND %s", users)
-        conn.execute("VACUUM ANALYZE seed.transactions, peer.monthly_totals")
+        # Both sides start the next run clean: bankdb's rows deleted here left dead entries in its
+        # partitions' indexes (and its search index's pending list) as the seed's did in its table.
+        conn.execute("VACUUM ANALYZE seed.transactions, peer.monthly_totals, bank.transactions, bank.monthly_totals,"
+                     " bank.transaction_external_ids")
 
 
 def insert_breakdown(server: EmbeddedServer, data: Dataset, rows: int) -> list[tuple[str, float]]:
