@@ -447,7 +447,7 @@ def compare_views(world: World, ref: Reference, snap: Snapshot, result: CheckRes
         def differ(view: str, have: dict, want: dict) -> None:
             for key in sorted(have.keys() | want.keys(), key=str):
                 if have.get(key) != want.get(key):
-                    result.add("drift", f"api.{view} for user {user}, {key}: answers {have.get(key)}, the ledgers "
+                    result.add("drift", f"api.{view} for user {user}, {key!r}: answers {have.get(key)}, the ledgers "
                                         f"give {want.get(key)}")
 
         differ("monthly_spending",

@@ -55,6 +55,14 @@ MAX_ATTEMPTS = 10
 # Errors that are part of the run: retried ones, the faults' own, and BKRW1 (a redemption larger
 # than the balance, which concurrent redemptions make). Any other SQLSTATE is a problem.
 EXPECTED = RETRY | {"25006", "57014", "BKRW1", "lost"}
+# Errors the soak found in bankdb and reported (docs/benchmark/soak.md, findings), by SQLSTATE and
+# constraint: counted and listed, but they do not fail the run (the transaction is rolled back, and
+# the checker proves nothing of it was written). Remove an entry once the schema no longer raises it.
+KNOWN = {
+    "23503 transactions_user_id_category_rule_id_fkey":
+        "a row is written (insert, import, move, apply_category_rules) while a rule that categorizes it is deleted "
+        "by a transaction that commits first",
+}
 MERCHANTS = ("Corner Market", "City Transit", "Cinema Nova", "Pharma Plus", "Web Shop", "Stream Co", "Fuel Stop")
 NOOP = object()  # what a transaction's body returns when it found nothing to do: rolled back
 
@@ -108,18 +116,20 @@ class Pool:
 
 class Client:
     def __init__(self, index: int, world: World, conninfo: str, stop: threading.Event, seed: int,
-                 hot_share: float = 0.5, mix: dict[str, int] | None = None) -> None:
+                 hot_share: float = 0.5, clear_share: float = 0.15, mix: dict[str, int] | None = None) -> None:
         self.index = index
         self.world = world
         self.conninfo = conninfo
         self.stop = stop
         self.rng = random.Random(seed * 1000 + index)
         self.hot_share = hot_share
+        self.clear_share = clear_share  # of category changes, those that clear the category
         self.mix = mix or MIX
         self.ledger = Ledger(index)
         self.stats = Stats()
         self.conn: psycopg.Connection | None = None
         self.seq = 0
+        self.losses = 0  # connections lost in a row: the pause before the next attempt grows with them
         self.rows: dict[int, Pool] = {u: Pool() for u in world.users}
         self.rules: dict[int, dict[int, tuple[int, str, bool]]] = {u: {} for u in world.users}  # priority -> (id, kw, on)
         self.budgets: dict[int, dict[tuple, tuple[int, Decimal]]] = {u: {} for u in world.users}  # key -> (id, limit)
@@ -148,6 +158,13 @@ class Client:
                     return False
                 time.sleep(pause)
                 pause = min(pause * 2, 0.5)
+
+    def reconnect(self) -> None:
+        """After a lost connection: a pause that grows while the losses go on (not to hammer a
+        server that is restarting), then a new connection."""
+        self.losses += 1
+        time.sleep(min(1.0, 0.01 * 2 ** self.losses) * (0.5 + self.rng.random()))
+        self.connect()
 
     def run(self) -> None:
         if not self.connect():
@@ -221,21 +238,23 @@ class Client:
                 now = time.monotonic()
                 op.message = " ".join(str(exc).split())[:300]
                 self.stats.events.append((now, name, state))
-                if state not in EXPECTED and not lost:
+                known = f"{state} {exc.diag.constraint_name}"
+                if known in KNOWN:
+                    self.stats.known[known] += 1
+                elif state not in EXPECTED and not lost:
                     self.stats.problems.append(f"error: unexpected {state} in {name} {marker} (user {user}): {op.message}")
                 if not lost:
                     try:
                         conn.execute("ROLLBACK")
                     except psycopg.Error:
                         lost = True
-                if lost and phase == "commit":
+                if lost and phase == "commit" and name != "read":
                     op.status, op.sqlstate, op.at = UNKNOWN, state, now
                     self.stats.unknown[name] += 1
                     self.stats.errors[name][state] += 1
                     self.taint(op.effects)
-                    if name != "read":
-                        self.ledger.add(op)
-                    self.connect()
+                    self.ledger.add(op)
+                    self.reconnect()
                     return op
                 if state in RETRY and not lost and attempt + 1 < MAX_ATTEMPTS:
                     self.stats.retries[name][state] += 1
@@ -247,10 +266,11 @@ class Client:
                 if name != "read":
                     self.ledger.add(op)
                 if lost:
-                    self.connect()
+                    self.reconnect()
                 return op
             else:
                 now = time.monotonic()
+                self.losses = 0
                 op.status, op.at = ACKED, now
                 self.stats.ok[name] += 1
                 self.stats.latencies[name].append((now - started) * 1000)
@@ -431,9 +451,9 @@ class Client:
         if row is None:
             return self.op_insert(user)
         marker = self.marker()
-        new = None if self.rng.random() < 0.15 else self.rng.choice([c for c in CATEGORIES if c != row.category])
+        new = None if self.rng.random() < self.clear_share else self.rng.choice([c for c in CATEGORIES if c != row.category])
         if new is None and row.category is None:
-            new = self.rng.choice(CATEGORIES)
+            new = self.rng.choice(CATEGORIES)  # a change, always
         effect = SetTxn(user, row.description, "category", row.category, new)
 
         def body(conn: psycopg.Connection):

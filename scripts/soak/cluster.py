@@ -40,14 +40,14 @@ class ClusterError(RuntimeError):
     pass
 
 
-def _wait_for_port(port: int, process: subprocess.Popen, timeout: float = 10.0) -> None:
+def _wait_for_port(port: int, process: subprocess.Popen, stderr: Path, timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     while True:
         with socket.socket() as s:
             if s.connect_ex(("127.0.0.1", port)) == 0:
                 return
         if process.poll() is not None:
-            raise ClusterError(f"pgbouncer exited with {process.returncode}: {process.stderr.read()}")
+            raise ClusterError(f"pgbouncer exited with {process.returncode}: {stderr.read_text()[-2000:]}")
         if time.monotonic() > deadline:
             raise ClusterError(f"pgbouncer did not listen on 127.0.0.1:{port} within {timeout:g} s")
         time.sleep(0.05)
@@ -83,7 +83,7 @@ def _alive(pid: int) -> bool:
 class MigrateResult:
     code: int
     seconds: float
-    message: str  # the last line of its output
+    message: str  # its output (stderr when it failed), one line
 
 
 class Cluster:
@@ -200,16 +200,21 @@ pool_mode = transaction
 default_pool_size = {self.pool_size}
 max_client_conn = 500
 server_login_retry = 1
+log_connections = 0
+log_disconnections = 0
 logfile = {folder}/pgbouncer.log
 pidfile = {folder}/pgbouncer.pid
 """)
             give_to_service_user(folder, *folder.iterdir())  # PgBouncer will not run as root
-        self.bouncer = subprocess.Popen(
-            [shutil.which("pgbouncer") or "/usr/sbin/pgbouncer", str(folder / "pgbouncer.ini")],
-            user=SERVICE_USER if os.geteuid() == 0 else None,
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-        )
-        _wait_for_port(self.bouncer_port, self.bouncer)
+        # Its log goes to a file, never to a pipe: a pipe nobody reads fills up, and PgBouncer then
+        # blocks writing its next log line, every client with it.
+        with (folder / "stderr.log").open("a") as stderr:
+            self.bouncer = subprocess.Popen(
+                [shutil.which("pgbouncer") or "/usr/sbin/pgbouncer", str(folder / "pgbouncer.ini")],
+                user=SERVICE_USER if os.geteuid() == 0 else None,
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr,
+            )
+        _wait_for_port(self.bouncer_port, self.bouncer, folder / "stderr.log")
 
     def stop_bouncer(self, how: int = signal.SIGTERM) -> None:
         """SIGTERM: PgBouncer's immediate shutdown, every client and server connection dropped."""
@@ -254,7 +259,16 @@ pidfile = {folder}/pgbouncer.pid
 
     def start_server(self) -> None:
         """Start the killed server: PostgreSQL replays its WAL (crash recovery) before accepting."""
-        self.server.start(SETTINGS)
+        # The killed postmaster's pid stays taken until its parent (init) reaps it: until then both
+        # EmbeddedServer and postgres itself take the lock file for a running server.
+        pid = int((self.server.data / "postmaster.pid").read_text().split("\n", 1)[0])
+        deadline = time.monotonic() + 60
+        while Path(f"/proc/{pid}").exists():
+            if time.monotonic() > deadline:
+                raise ClusterError(f"the killed postmaster (pid {pid}) was not reaped within 60 s")
+            time.sleep(0.02)
+        if not self.server.start(SETTINGS):
+            raise ClusterError("the server was still running after the kill")
 
     def set_read_only(self, on: bool) -> None:
         """default_transaction_read_only for the whole server (ALTER SYSTEM, then a reload): every
@@ -302,8 +316,9 @@ pidfile = {folder}/pgbouncer.pid
             [sys.executable, "-m", "bankdb", "migrate", "--lock-timeout", lock_timeout, "--lock-wait", str(lock_wait)],
             env=env, cwd=self.root, capture_output=True, text=True, timeout=600,
         )
-        lines = (done.stderr.strip() or done.stdout.strip() or "(no output)").splitlines()
-        return MigrateResult(done.returncode, time.monotonic() - started, lines[-1])
+        text = done.stderr.strip() if done.returncode else done.stdout.strip()
+        return MigrateResult(done.returncode, time.monotonic() - started,
+                             " / ".join(line.strip() for line in text.splitlines() if line.strip()) or "(no output)")
 
     def function_has(self, mark: str) -> dict[str, bool]:
         """Whether each migrated function's body holds mark now."""

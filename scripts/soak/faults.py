@@ -119,11 +119,11 @@ class Faults:
                      "applied": applied},
         )
         result.ok = (first is not None and first.code == 1 and not any(blocked["applied"].values())
-                     and "lock" in first.message and held is not None and held.status == ACKED
+                     and "55P03" in first.message and held is not None and held.status == ACKED
                      and second.code == 0 and all(applied.values()))
         result.summary = (
             (f"behind a held transaction, --lock-timeout 2s gave up after {first.seconds:.1f} s (exit {first.code}: "
-             f"{first.message[:160]}), nothing applied; " if first else "the held migrate did not run; ")
+             f"{first.message[:220]}), nothing applied; " if first else "the held migrate did not run; ")
             + f"then applied in {second.seconds:.1f} s while the clients wrote (exit {second.code})"
         )
 

@@ -168,6 +168,7 @@ class Stats:
     events: list = field(default_factory=list)  # (monotonic time, op, sqlstate) of every error
     write_acks: list = field(default_factory=list)  # (monotonic time, ms) of every acknowledged write
     problems: list = field(default_factory=list)  # what a client saw that must never happen
+    known: Counter = field(default_factory=Counter)  # errors of known findings (client.KNOWN)
 
     def merge(self, other: Stats) -> None:
         for mine, theirs in ((self.ok, other.ok), (self.failed, other.failed), (self.unknown, other.unknown),
@@ -181,6 +182,7 @@ class Stats:
         self.events.extend(other.events)
         self.write_acks.extend(other.write_acks)
         self.problems.extend(other.problems)
+        self.known.update(other.known)
 
 
 class Ledger:

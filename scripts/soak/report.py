@@ -49,6 +49,7 @@ def summarize(stats: Stats, seconds: float) -> dict:
         "ops": ops,
         "retries_by_sqlstate": dict(sorted(retries.items())),
         "errors_by_sqlstate": dict(sorted(errors.items())),
+        "known_findings": dict(sorted(stats.known.items())),
     }
 
 
