@@ -9,8 +9,9 @@ in transaction mode in front of it. --clients threads then connect through PgBou
 that is a member of bank_app and act for a user per transaction (api.set_user): half of all
 transactions for one of --hot hot users. The mix (scripts/soak/client.py, MIX) is a dashboard's:
 60% reads of the api views; 40% writes: single inserts, imports of small batches, moves to another
-month, category changes, deletes, transfers linked by api.link_transfer, bill payments, rule
-changes with api.apply_category_rules, budgets, reward entries. Each client keeps a ledger: what
+month, category changes, deletes, two rows changed in one transaction, transfers linked by
+api.link_transfer, bill payments, rule changes with api.apply_category_rules, budgets, reward
+entries. Each client keeps a ledger: what
 the server acknowledged (a COMMIT that returned), what it refused, what was in flight when the
 connection broke. 40001 and 40P01 are retried.
 
@@ -122,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
         say("Starting the server and PgBouncer, migrating a fresh database...")
         cluster.start()
         made = world.make(cluster.admin(), args.users, args.hot, args.months)
-        say(f"{len(made.users)} users ({len(made.hot)} hot), months {made.months[0]} to {made.today}; "
+        say(f"{len(made.client_ids())} users ({len(made.hot)} hot), months {made.months[0]} to {made.today}; "
             f"{args.clients} clients through PgBouncer on port {cluster.bouncer_port} for {args.duration:g} s; "
             f"faults: {', '.join(args.fault_list) or 'none'}")
 
@@ -201,9 +202,11 @@ def run(args: argparse.Namespace) -> int:
             f"{report.counts(verdict.resolved)}; errors of known findings: {report.counts(summary['known_findings'])}")
         for result in faults.results:
             d = result.details
+            phases = "".join(f", {k.replace(': slowest write ms', '')}: slowest write {v} ms" for k, v in d.items()
+                             if k.endswith("slowest write ms"))
             say(f"fault {result.name} at {result.start - t0:.0f} s: {'ok' if result.ok else 'FAILED'}: {result.summary}; "
                 f"window errors {report.counts(d.get('window_errors', {}))}, unknown {d.get('window_unknown')}, "
-                f"slowest write {report.fmt(d.get('window_max_write_ms'), ' ms')}, writes again after "
+                f"slowest write {report.fmt(d.get('window_max_write_ms'), ' ms')}{phases}, writes again after "
                 f"{report.fmt(d.get('writes_again_after_seconds'), ' s')}")
         say(f"checked: {report.counts(verdict.counts)}; problems: {len(verdict.problems)}")
         for problem in verdict.problems[:20]:

@@ -38,11 +38,12 @@ from .world import BILL_CATEGORY, BILLS, CATEGORIES, KEYWORDS, World
 # The share of each kind of transaction, per 100: a dashboard reads far more than it writes.
 MIX = {
     "read": 60,  # the dashboard: accounts, this month's spending and budgets, recent rows, alerts, bills, rewards
-    "insert": 14,  # one card purchase or income, by hand or from the bank's feed
+    "insert": 12,  # one card purchase or income, by hand or from the bank's feed
     "import": 3,  # a small statement (5-20 rows) through api.import_transactions
     "move": 4,  # a row re-booked into another month
     "category": 4,  # a row's category set (or cleared) by hand
     "delete": 3,
+    "edit": 2,  # two rows changed in one transaction by two statements (a category, then a date)
     "transfer": 3,  # two rows written and linked by api.link_transfer, in one transaction
     "bill": 3,  # a bill marked paid, its payment written and the account's balance lowered
     "rule": 2,  # a rule added, changed or deleted, then api.apply_category_rules
@@ -178,7 +179,7 @@ class Client:
     def pick_user(self) -> int:
         if self.world.hot and self.rng.random() < self.hot_share:
             return self.rng.choice(self.world.hot)
-        return self.rng.choice(self.world.ids())
+        return self.rng.choice(self.world.client_ids())
 
     def marker(self) -> str:
         self.seq += 1
@@ -463,6 +464,39 @@ class Client:
             return lambda: self.own(user, replace(row, category=new))
 
         self.transact("category", user, marker, [effect], body)
+
+    def op_edit(self, user: int) -> None:
+        """Two of the client's rows changed in one transaction, one statement each: the second locks
+        totals rows while the first's are held, the pattern docs/stored-logic.md says may deadlock
+        (40P01, retried whole)."""
+        pool = self.rows[user]
+        if len(pool) < 2:
+            return self.op_insert(user)
+        first = pool.choice(self.rng)
+        second = pool.choice(self.rng)
+        while second.description == first.description:
+            second = pool.choice(self.rng)
+        marker = self.marker()
+        category = self.rng.choice([c for c in CATEGORIES if c != first.category])
+        new_date = self.other_month_day(second.txn_date)
+        effects = [SetTxn(user, first.description, "category", first.category, category),
+                   SetTxn(user, second.description, "txn_date", second.txn_date, new_date)]
+
+        def body(conn: psycopg.Connection):
+            if not (self.own_row_changed(conn, user, first, "UPDATE bank.transactions SET category = %s"
+                                         " WHERE id = %s AND txn_date = %s RETURNING id",
+                                         (category, first.id, first.txn_date))
+                    and self.own_row_changed(conn, user, second, "UPDATE bank.transactions SET txn_date = %s"
+                                             " WHERE id = %s AND txn_date = %s RETURNING id",
+                                             (new_date, second.id, second.txn_date))):
+                return NOOP
+
+            def then() -> None:
+                self.own(user, replace(first, category=category))
+                self.own(user, replace(second, txn_date=new_date))
+            return then
+
+        self.transact("edit", user, marker, effects, body)
 
     def op_delete(self, user: int) -> None:
         row = self.rows[user].choice(self.rng)

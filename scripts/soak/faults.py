@@ -37,6 +37,7 @@ class FaultResult:
     ok: bool = False
     summary: str = ""
     details: dict = field(default_factory=dict)  # filled in after the run too (window, errors, resume)
+    phases: dict = field(default_factory=dict)  # name -> (start, end): the slowest write of each is reported
 
 
 class Faults:
@@ -82,11 +83,12 @@ class Faults:
         with log_path.open(errors="replace") as f:
             f.seek(seen)
             log = f.read().splitlines()
-        redo = [line.split("LOG:", 1)[-1].strip() for line in log if "redo done" in line or "redo starts" in line]
-        result.details.update(processes=killed, restart_seconds=round(result.end - dead, 2), redo=redo[-2:])
-        result.ok = any("redo" in r for r in redo)
-        result.summary = (f"SIGKILL of {killed} server processes; restarted with crash recovery in "
-                          f"{result.end - dead:.1f} s ({redo[-1] if redo else 'no redo in the log'})")
+        # "redo starts at 0/1F1C2A8", "redo done at 0/22340B8 system usage: ...": the WAL replayed.
+        redo = [" ".join(line.split("LOG:", 1)[-1].split()[:4]) for line in log if "redo starts" in line or "redo done" in line]
+        result.details.update(processes=killed, restart_seconds=round(result.end - dead, 2), redo=redo)
+        result.ok = any(r.startswith("redo done") for r in redo)
+        result.summary = (f"SIGKILL of {killed} server processes; restarted with crash recovery "
+                          f"({', '.join(redo) or 'no redo in the log'}) in {result.end - dead:.1f} s")
 
     def pgbouncer(self, result: FaultResult) -> None:
         down = self.cluster.restart_bouncer()
@@ -102,14 +104,19 @@ class Faults:
         blocked = {}
 
         def migrate_while_held() -> None:
+            began = time.monotonic()
             blocked["run"] = self.cluster.migrate(project, lock_timeout="2s", lock_wait=10)
+            result.phases["blocked migrate"] = (began, time.monotonic())
             blocked["applied"] = self.cluster.function_has(mark)
 
         self.ensure_connected(self.holder)
-        held = self.holder.op_insert(self.user(), during=migrate_while_held)
+        # For the user no client acts for: what the clients wait on is the migrate's lock, not this row's.
+        held = self.holder.op_insert(self.holder.world.reserved, during=migrate_while_held)
         first = blocked.get("run")
+        began = time.monotonic()
         second = self.cluster.migrate(project)
         result.end = time.monotonic()
+        result.phases["applied migrate"] = (began, result.end)
         applied = self.cluster.function_has(mark)
         result.details.update(
             held_transaction=held.status if held else None,
@@ -181,6 +188,11 @@ def window_report(result: FaultResult, events: list, acks: list, ledgers: list, 
     unknown = sum(1 for ledger in ledgers for op in ledger.ops if op.status == "unknown" and start <= op.at <= end)
     during = [ms for at, ms in acks if start <= at <= end]
     after = [at for at, _ in acks if at >= result.end]
+    for phase, (began, ended) in result.phases.items():
+        # A write belongs to the phase it began in: what it queued behind.
+        slowest = [ms for at, ms in acks if began <= at - ms / 1000 <= ended]
+        result.details[f"{phase}: slowest write ms"] = round(max(slowest), 1) if slowest else None
+        result.details[f"{phase}: seconds"] = round(ended - began, 2)
     result.details.update(
         window_errors=dict(sorted(errors.items())), window_unknown=unknown,
         window_max_write_ms=round(max(during), 1) if during else None,

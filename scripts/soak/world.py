@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -68,7 +68,11 @@ class World:
     today: dt.date
     months: list[dt.date]  # the first days of the months the clients write in, oldest first
     series_start: dt.date  # the first due date of every bill series
-    extra: dict = field(default_factory=dict)
+    reserved: int | None = None  # a user no client acts for: the fault thread's own
+
+    def client_ids(self) -> list[int]:
+        """The users the clients act for."""
+        return [u for u in self.ids() if u != self.reserved]
 
     @property
     def first_day(self) -> dt.date:
@@ -85,12 +89,13 @@ def months_back(day: dt.date, n: int) -> dt.date:
 
 
 def make(conninfo: str, users: int, hot: int, months: int, today: dt.date | None = None) -> World:
-    """Run setup.sql on a migrated database (as a superuser) and read back what it made."""
+    """Run setup.sql on a migrated database (as a superuser) and read back what it made: `users`
+    users for the clients and one more, the last, for the fault thread alone."""
     today = today or dt.date.today()
     window = [months_back(today, n) for n in range(months - 1, -1, -1)]
     with psycopg.connect(conninfo, autocommit=True) as conn:
         with conn.transaction():
-            for name, value in (("users", users), ("today", today), ("keywords", json.dumps(KEYWORDS))):
+            for name, value in (("users", users + 1), ("today", today), ("keywords", json.dumps(KEYWORDS))):
                 conn.execute("SELECT set_config(%s, %s, TRUE)", (f"soak.{name}", str(value)))
             conn.execute("SELECT bank.create_transaction_partitions(%s, %s)", (window[0], today))
             for statement in db.split_statements((HERE / "setup.sql").read_text()):
@@ -113,4 +118,4 @@ def read(conninfo: str, hot: int, today: dt.date, window: list[dt.date]) -> Worl
                 (user_id,)).fetchall()
             made[user_id] = User(user_id, accounts, reward, [(i, k) for i, k in rules])
         series_start = conn.execute("SELECT min(series_start) FROM bank.bills").fetchone()[0]
-    return World(made, ids[:hot], today, window, series_start)
+    return World(made, ids[:hot], today, window, series_start, reserved=ids[-1])
