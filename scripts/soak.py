@@ -149,10 +149,12 @@ def run(args: argparse.Namespace) -> int:
 
         fault_thread = threading.Thread(target=do_faults, name="faults", daemon=True)
         fault_thread.start()
+        progress = []  # (seconds, transactions acknowledged so far)
         while time.monotonic() < t0 + args.duration:
             time.sleep(min(10.0, t0 + args.duration - time.monotonic()))
             done = sum(sum(c.stats.ok.values()) for c in clients)
-            say(f"  {time.monotonic() - t0:5.0f} s: {done:,} transactions acknowledged")
+            progress.append((round(time.monotonic() - t0), done))
+            say(f"  {progress[-1][0]:5d} s: {done:,} transactions acknowledged")
         fault_thread.join()  # a fault still going on finishes first (the server is back)
         stop.set()
         ended = time.monotonic()
@@ -195,6 +197,7 @@ def run(args: argparse.Namespace) -> int:
                 verdict.add("error", f"fault {result.name} did not behave as documented: {result.summary}")
 
         summary = report.summarize(stats, seconds)
+        summary["per_second_over_time"] = report.over_time(progress)
         say("")
         say(report.table(summary))
         say(f"retries by SQLSTATE: {report.counts(summary['retries_by_sqlstate'])}; errors by SQLSTATE: "

@@ -180,7 +180,13 @@ class Reference:
                 ref.balances[account.id] = account.balance
         return ref
 
-    def apply(self, op: Op) -> None:
+    def apply(self, op: Op, result: CheckResult) -> None:
+        try:
+            self._apply(op)
+        except KeyError as exc:  # a change of something no earlier op of that client made: the soak's own bug
+            result.add("error", f"the ledger of client {op.client} changes {exc} before making it ({op.label()})")
+
+    def _apply(self, op: Op) -> None:
         for e in op.effects:
             if isinstance(e, NewTxn):
                 self.txns[e.description] = asdict(e)
@@ -298,7 +304,7 @@ def check(world: World, ledgers: list, app_conninfo: str, admin_conninfo: str) -
         for op in ledger.ops:
             marker_ops[op.marker] = op
             if op.status == ACKED or (op.status == UNKNOWN and resolve(op, snap, result)):
-                ref.apply(op)
+                ref.apply(op, result)
 
     compare_transactions(world, ref, snap, marker_ops, result)
     compare_others(world, ref, snap, marker_ops, result)
@@ -307,8 +313,12 @@ def check(world: World, ledgers: list, app_conninfo: str, admin_conninfo: str) -
         for subject, user, detail, expected, actual in conn.execute("SELECT * FROM bank.verify_totals()").fetchall():
             result.add("drift", f"bank.verify_totals(): {subject} of user {user}, {detail}: the raw rows say "
                                 f"{expected}, the total is {actual}")
+    uncategorized = Counter(r["user_id"] for r in snap.txns.values() if r["category"] is None)
     result.counts.update(transactions=len(snap.txns), rules=sum(len(r) for r in snap.rules.values()),
-                         budgets=len(snap.budgets), reward_entries=len(snap.entries), batches=len(snap.batches))
+                         budgets=len(snap.budgets), reward_entries=len(snap.entries), batches=len(snap.batches),
+                         most_rows_of_a_user=max(Counter(r["user_id"] for r in snap.txns.values()).values(), default=0),
+                         most_uncategorized_rows_of_a_user=max(uncategorized.values(), default=0),
+                         most_rules_of_a_user=max((len(r) for r in snap.rules.values()), default=0))
     return result
 
 

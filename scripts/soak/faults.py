@@ -21,6 +21,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+import psycopg
+
 from .client import Client
 from .cluster import Cluster
 from .ledger import ACKED, FAILED
@@ -68,8 +70,15 @@ class Faults:
         return result
 
     def ensure_connected(self, client: Client) -> None:
-        if client.conn is None or client.conn.closed or client.conn.broken:
-            client.connect(give_up=60)
+        """A working connection: one idle since an earlier fault (a crash, a restart) is dead
+        without knowing it until used."""
+        if client.conn is not None and not client.conn.closed and not client.conn.broken:
+            try:
+                client.conn.execute("SELECT 1")
+                return
+            except psycopg.Error:
+                pass
+        client.connect(give_up=60)
 
     # -- the faults --------------------------------------------------------------------------
 
@@ -93,8 +102,13 @@ class Faults:
     def pgbouncer(self, result: FaultResult) -> None:
         down = self.cluster.restart_bouncer()
         result.end = time.monotonic()
-        self.ensure_connected(self.faulter)
-        read = self.faulter.transact("read", self.user(), "", [], lambda conn: None)
+        read = None
+        for _ in range(20):  # a client through the pool reads again
+            self.ensure_connected(self.faulter)
+            read = self.faulter.transact("read", self.user(), "", [], lambda conn: None)
+            if read is not None and read.status == ACKED:
+                break
+            time.sleep(0.25)
         result.ok = read is not None and read.status == ACKED
         result.details.update(down_seconds=round(down, 2))
         result.summary = f"PgBouncer stopped (SIGTERM, immediate) and listening again after {down:.2f} s"
@@ -109,9 +123,13 @@ class Faults:
             result.phases["blocked migrate"] = (began, time.monotonic())
             blocked["applied"] = self.cluster.function_has(mark)
 
-        self.ensure_connected(self.holder)
-        # For the user no client acts for: what the clients wait on is the migrate's lock, not this row's.
-        held = self.holder.op_insert(self.holder.world.reserved, during=migrate_while_held)
+        held = None
+        for _ in range(3):  # until the held transaction ran the migrate (its connection may be fresh)
+            self.ensure_connected(self.holder)
+            # For the user no client acts for: what the clients wait on is the migrate's lock, not this row's.
+            held = self.holder.op_insert(self.holder.world.reserved, during=migrate_while_held)
+            if "run" in blocked:
+                break
         first = blocked.get("run")
         began = time.monotonic()
         second = self.cluster.migrate(project)
@@ -129,9 +147,9 @@ class Faults:
                      and "55P03" in first.message and held is not None and held.status == ACKED
                      and second.code == 0 and all(applied.values()))
         result.summary = (
-            (f"behind a held transaction, --lock-timeout 2s gave up after {first.seconds:.1f} s (exit {first.code}: "
+            (f"behind a held transaction, `bankdb migrate --lock-timeout 2s` exited after {first.seconds:.1f} s (exit {first.code}: "
              f"{first.message[:220]}), nothing applied; " if first else "the held migrate did not run; ")
-            + f"then applied in {second.seconds:.1f} s while the clients wrote (exit {second.code})"
+            + f"then `bankdb migrate` applied it in {second.seconds:.1f} s while the clients wrote (exit {second.code})"
         )
 
     def timeout(self, result: FaultResult) -> None:

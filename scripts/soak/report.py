@@ -53,6 +53,22 @@ def summarize(stats: Stats, seconds: float) -> dict:
     }
 
 
+def over_time(progress: list[tuple[int, int]], parts: int = 5) -> list[dict]:
+    """Transactions per second in `parts` equal stretches of the run (from the 10 s progress)."""
+    if not progress:
+        return []
+    points = [(0, 0), *progress]
+    end = points[-1][0]
+    out = []
+    for i in range(parts):
+        lo, hi = end * i / parts, end * (i + 1) / parts
+        first = min(points, key=lambda p: abs(p[0] - lo))
+        last = min(points, key=lambda p: abs(p[0] - hi))
+        if last[0] > first[0]:
+            out.append({"from_s": first[0], "to_s": last[0], "per_second": round((last[1] - first[1]) / (last[0] - first[0]), 1)})
+    return out
+
+
 def fmt(value, suffix: str = "") -> str:
     return "-" if value is None else f"{value:g}{suffix}" if isinstance(value, float) else f"{value}{suffix}"
 
@@ -100,6 +116,10 @@ def markdown(doc: dict) -> str:
         f"{s['transactions']:,} transactions in {s['seconds']:g} s: {s['per_second']:g} per second, of which "
         f"{s['writes_per_second']:g} writes. Unknown outcomes (the connection lost while COMMIT was in flight), "
         f"resolved by the checker from their markers: {counts(doc['check']['resolved'])}.",
+        "",
+        "Throughput over the run (the hot users' rows and rules pile up; the machine's other load varies): "
+        + ", ".join(f"{p['from_s']}-{p['to_s']} s: {p['per_second']:g}/s" for p in s.get("per_second_over_time", []))
+        + ".",
         "",
         "## Per operation",
         "",
