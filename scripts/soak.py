@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import platform
 import shlex
@@ -87,6 +88,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--json", type=Path, metavar="FILE", help="write every figure and the checker's problems here")
     p.add_argument("--markdown", type=Path, metavar="FILE", help="write the report here (docs/benchmark/soak.md)")
     p.add_argument("--keep", action="store_true", help="keep the server's files (under .bankdb/) for inspection")
+    p.add_argument("--render", nargs=2, type=Path, metavar=("JSON", "MARKDOWN"),
+                   help="run nothing: write the report MARKDOWN again from a run's JSON (after editing findings.md)")
     args = p.parse_args(argv)
     names = FAULTS if args.faults == "all" else () if args.faults == "none" else tuple(args.faults.split(","))
     unknown = [n for n in names if n not in FAULTS]
@@ -254,6 +257,11 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
+    if args.render:
+        source, target = args.render
+        target.write_text(report.markdown(json.loads(source.read_text())))
+        say(f"wrote {target}")
+        return 0
     # SIGTERM (a CI timeout) stops the run as Ctrl-C does, so the servers are stopped and removed.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
