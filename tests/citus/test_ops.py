@@ -256,15 +256,16 @@ def test_the_doctor_finds_problems_planted_on_the_workers(ops_db: str) -> None:
             conn.execute("DELETE FROM bank.accounts WHERE masked_account = '****1003'")  # Ada's card, with purchases
             conn.execute("UPDATE bank.monthly_totals SET spending = spending + 1"
                          " WHERE user_id = 2 AND month = date_trunc('month', current_date)::date AND category = 'Groceries'")
-        card_rows = conn.execute(
-            "SELECT count(*) FROM bank.transactions AS t WHERE NOT EXISTS"
+        orphans = {table: conn.execute(
+            f"SELECT count(*) FROM bank.{table} AS t WHERE NOT EXISTS"
             " (SELECT FROM bank.accounts AS a WHERE (a.user_id, a.id) = (t.user_id, t.account_id))"
-        ).fetchone()[0]
+        ).fetchone()[0] for table in ("account_balances", "daily_flows", "transactions")}
     wait_for_stats(ops_db, "rewards", dead=2700)
     report = doctor.examine(ops_db, doctor.Limits(unused_index_min_bytes=0))
-    assert card_rows > 0
-    assert report["orphaned rows"] == [
-        f"{card_rows} row(s) of bank.transactions point nowhere (transactions_user_id_account_id_fkey -> bank.accounts)"
+    assert all(orphans.values())  # the card's balance, its days and its purchases
+    assert sorted(report["orphaned rows"]) == [
+        f"{rows} row(s) of bank.{table} point nowhere ({table}_user_id_account_id_fkey -> bank.accounts)"
+        for table, rows in orphans.items()
     ]
     this_month = datetime.date.today().strftime("%Y-%m")
     assert f"monthly_totals.spending of user 2 ({this_month} Groceries): {groceries + 1}, but the raw rows say " \
@@ -287,6 +288,10 @@ def test_the_doctor_finds_problems_planted_on_the_workers(ops_db: str) -> None:
     assert report["bloat"] == [f"bank.rewards: 2700 dead rows, {round(100 * 2700 / (2700 + live), 1)}% of the table: "
                                "VACUUM it (is autovacuum keeping up?)"]
     assert report["citus nodes reach each other"] == []
+    with psycopg.connect(ops_db, autocommit=True) as conn:  # the orphans go, as the account's cascade would have taken them
+        for table in orphans:
+            conn.execute(f"DELETE FROM bank.{table} AS t WHERE NOT EXISTS"
+                         " (SELECT FROM bank.accounts AS a WHERE (a.user_id, a.id) = (t.user_id, t.account_id))")
 
 
 def test_the_generator_adds_users_to_a_distributed_database_with_exact_totals(ops_db: str) -> None:

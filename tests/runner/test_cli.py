@@ -120,7 +120,7 @@ def test_two_concurrent_migrate_processes_leave_one_schema_and_one_record_each(
     assert [r[0] for r in recorded] == sorted(migrations) + repeatables
     assert migrations[-1] == "V999_slow"
     assert {r[1] for r in recorded} == {1}
-    assert tables == 18
+    assert tables == 22
 
 
 def test_up_on_a_database_url_migrates_and_seeds(server, empty_db: str) -> None:
@@ -172,7 +172,7 @@ def test_the_embedded_server_quick_start(project_copy: Project) -> None:
         assert f"  URL: {url}" in up.stdout
         assert bankdb("status", project=project_copy).returncode == 0
         with psycopg.connect(url) as conn:
-            assert conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'bank'").fetchone()[0] == 18
+            assert conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'bank'").fetchone()[0] == 22
             # For monitor.top_queries: the embedded server preloads it, and up, its superuser, creates it.
             assert conn.execute(
                 "SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'pg_stat_statements'"
@@ -426,14 +426,19 @@ def test_up_again_keeps_the_demo_users_and_what_was_added_to_them(server, empty_
         assert conn.execute("SELECT user_id FROM bank.category_rules WHERE id = %s", (rule,)).fetchone() == (ada,)
         assert conn.execute("SELECT amount FROM bank.transactions WHERE id = %s", (txn,)).fetchone() == (
             Decimal("12.34"),)
-        totals = conn.execute("SELECT count(*) FROM bank.monthly_totals").fetchone()[0]  # only demo users here
+        # Only demo users here: their derived rows, counted as the replacement will count them.
+        totals, flows, balances = conn.execute(
+            "SELECT (SELECT count(*) FROM bank.monthly_totals), (SELECT count(*) FROM bank.daily_flows),"
+            " (SELECT count(*) FROM bank.account_balances)"
+        ).fetchone()
 
     replaced = bankdb("seed", "--replace-demo", url=url)
     assert replaced.returncode == 0, replaced.stderr
     deleted = [line for line in replaced.stdout.splitlines() if line.startswith("  deleted ")]
     assert deleted == [
-        "  deleted the demo users and everything they owned: 3 users, 6 accounts, 12 bills, 9 budgets, "
-        f"1 category_rules, {totals} monthly_totals, 6 reward_entries, 3 rewards, 170 transactions"
+        f"  deleted the demo users and everything they owned: 3 users, {balances} account_balances, 6 accounts, "
+        f"12 bills, 9 budgets, 1 category_rules, {flows} daily_flows, {totals} monthly_totals, 6 reward_entries, "
+        "3 rewards, 170 transactions"
     ]
     with psycopg.connect(empty_db) as conn:
         after = conn.execute("SELECT array_agg(id ORDER BY id) FROM bank.users").fetchone()[0]
