@@ -30,6 +30,11 @@ LANGUAGE plpgsql
 VOLATILE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- A custom plan takes the batch (p_rows, the checked rows) into the plan as a constant and copies it
+-- at every step of planning (measured: 3.4 s of CPU for 150,000 rows). The generic plan guesses 10
+-- checked rows, so the statements below look rows up in jsonb maps and hashed subplans, which cost
+-- the same whatever the planner expects, and join nothing by nested loop.
+SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
     v_user_id bigint := bank.acting_user_id();
@@ -86,9 +91,8 @@ BEGIN
     -- The months the valid rows fall in get their partitions (only those: a batch from 1990 and
     -- today makes two months, not four hundred).
     FOR v_month IN
-        SELECT DISTINCT date_trunc('month', k.txn_date)::date
-        FROM unnest(v_checked) AS k
-        WHERE k.rule IS NULL
+        SELECT DISTINCT date_trunc('month', d.txn_date)::date
+        FROM (SELECT DISTINCT k.txn_date FROM unnest(v_checked) AS k WHERE k.rule IS NULL) AS d
     LOOP
         PERFORM bank.create_transaction_partitions(v_month, v_month);
         v_first := least(v_first, v_month);
@@ -98,78 +102,132 @@ BEGIN
     -- Transaction-local, and put back below; an error undoes it with everything else.
     PERFORM set_config('bank.import', 'on', TRUE);
     WITH
-    checked AS MATERIALIZED (
-        SELECT * FROM unnest(v_checked)
-    ),
-
-    -- Once per distinct (currency, date) and per distinct (description, merchant): computed per
-    -- row, the rate lookup ran for every row (measured).
-    rates AS MATERIALIZED (
-        SELECT
-            d.currency,
-            d.txn_date,
-            bank.find_exchange_rate(d.currency, v_base_currency, d.txn_date) AS fx_rate
-        FROM (SELECT DISTINCT k.currency, k.txn_date FROM checked AS k WHERE k.rule IS NULL) AS d
-    ),
-
-    rules AS MATERIALIZED (
-        SELECT d.description, d.merchant, m.id, m.category
-        FROM (
-            SELECT DISTINCT k.description, k.merchant FROM checked AS k
-            WHERE k.rule IS NULL AND k.category IS NULL
-        ) AS d
-        CROSS JOIN LATERAL bank.matching_rule(v_user_id, d.description, d.merchant) AS m
-    ),
-
+    -- Every row with its place in the batch (pos, which also breaks ties of row_no), its rate and
+    -- its rule. The rate is found once per distinct (currency, date) and the rule once per distinct
+    -- (description, merchant), each kept in a jsonb map read per row (computed per row, the rate
+    -- lookup ran for every row; joined, the generic plan looped); the base currency needs no rate.
     judged AS MATERIALIZED (
         SELECT
-            k.*,
-            coalesce(k.rule, CASE WHEN r.fx_rate IS NULL THEN 'exchange_rate_missing' END) AS final_rule,
-            r.fx_rate,
-            coalesce(k.category, m.category) AS final_category,
-            CASE WHEN k.category IS NULL THEN m.id END AS category_rule_id,
-            bank.normalized_description(k.description) AS fingerprint_description
-        FROM checked AS k
-        LEFT JOIN rates AS r ON r.currency = k.currency AND r.txn_date = k.txn_date
-        LEFT JOIN rules AS m
-            ON k.category IS NULL AND m.description = k.description AND m.merchant IS NOT DISTINCT FROM k.merchant
+            x.*,
+            coalesce(
+                x.rule, CASE WHEN x.currency <> v_base_currency AND x.fx_rate IS NULL THEN 'exchange_rate_missing' END
+            ) AS final_rule,
+            coalesce(x.category, x.found_rule ->> 1) AS final_category,
+            (x.found_rule ->> 0)::bigint AS category_rule_id
+        FROM (
+            SELECT
+                k.*,
+                CASE
+                    WHEN k.rule IS NOT NULL THEN NULL
+                    WHEN k.currency = v_base_currency THEN 1
+                    ELSE ((
+                        SELECT jsonb_object_agg(d.currency || ' ' || d.txn_date, d.fx_rate)
+                        FROM (
+                            SELECT
+                                c.currency,
+                                c.txn_date,
+                                bank.find_exchange_rate(c.currency, v_base_currency, c.txn_date) AS fx_rate
+                            FROM (
+                                SELECT DISTINCT u.currency, u.txn_date FROM unnest(v_checked) AS u
+                                WHERE u.rule IS NULL AND u.currency <> v_base_currency
+                            ) AS c
+                        ) AS d
+                        WHERE d.fx_rate IS NOT NULL
+                    ) ->> (k.currency || ' ' || k.txn_date))::numeric
+                END AS fx_rate,
+                CASE WHEN k.rule IS NULL AND k.category IS NULL THEN (
+                    -- [rule id, category] by the text of [description, merchant] (NULL merchants too).
+                    SELECT jsonb_object_agg(jsonb_build_array(d.description, d.merchant)::text, d.found)
+                    FROM (
+                        SELECT
+                            c.description,
+                            c.merchant,
+                            (
+                                SELECT jsonb_build_array(m.id, m.category)
+                                FROM bank.matching_rule(v_user_id, c.description, c.merchant) AS m
+                            ) AS found
+                        FROM (
+                            SELECT DISTINCT u.description, u.merchant FROM unnest(v_checked) AS u
+                            WHERE u.rule IS NULL AND u.category IS NULL
+                        ) AS c
+                    ) AS d
+                    WHERE d.found IS NOT NULL
+                ) -> (jsonb_build_array(k.description, k.merchant)::text) END AS found_rule
+            FROM unnest(v_checked) WITH ORDINALITY AS k (
+                row_no, txn_date, posted_date, amount, txn_type, description, merchant, currency, category,
+                external_id, rule, value, message, pos
+            )
+            -- OFFSET 0: each row's rate and rule are computed once, not once per mention.
+            OFFSET 0
+        ) AS x
     ),
 
-    -- What the account already holds, per fingerprint, in the batch's months.
-    existing AS MATERIALIZED (
-        SELECT t.txn_date, t.amount, t.txn_type, bank.normalized_description(t.description) AS description, count(*) AS n
-        FROM bank.transactions AS t
-        WHERE t.user_id = v_user_id AND t.account_id = p_account_id AND t.txn_date BETWEEN v_first AND v_last
-        GROUP BY 1, 2, 3, 4
+    -- Duplicates by fingerprint (date, amount, direction, normalized description): how many the
+    -- account already holds in the batch's months, as a map; a fresh account's is empty and no row
+    -- is looked up. A row is a duplicate while its rank among the batch's rows of its fingerprint
+    -- is within that count. The amount by its value (trim_scale: 12.5 and 12.50 are one).
+    held AS MATERIALIZED (
+        SELECT coalesce(jsonb_object_agg(h.fingerprint, h.n), '{}') AS counts
+        FROM (
+            SELECT
+                jsonb_build_array(
+                    t.txn_date, trim_scale(t.amount), t.txn_type, bank.normalized_description(t.description)
+                )::text AS fingerprint,
+                count(*) AS n
+            FROM bank.transactions AS t
+            WHERE t.user_id = v_user_id AND t.account_id = p_account_id AND t.txn_date BETWEEN v_first AND v_last
+            GROUP BY 1
+        ) AS h
     ),
 
-    candidates AS MATERIALIZED (
-        SELECT
-            j.*,
-            CASE
-                WHEN j.external_id IS NOT NULL THEN
-                    row_number() OVER (PARTITION BY j.external_id ORDER BY j.row_no) = 1
-                    AND NOT EXISTS (
-                        SELECT FROM bank.transaction_external_ids AS x
-                        WHERE x.user_id = v_user_id AND x.account_id = p_account_id AND x.external_id = j.external_id
-                    )
-                ELSE row_number() OVER (
-                    PARTITION BY j.external_id IS NULL, j.txn_date, j.amount, j.txn_type, j.fingerprint_description
-                    ORDER BY j.row_no
-                ) > coalesce((
-                    SELECT e.n FROM existing AS e
-                    WHERE e.txn_date = j.txn_date AND e.amount = j.amount AND e.txn_type = j.txn_type
-                        AND e.description = j.fingerprint_description
-                ), 0)
-            END AS is_new
-        FROM judged AS j
-        WHERE j.final_rule IS NULL
+    fingerprints AS MATERIALIZED (
+        SELECT f.pos, f.fingerprint, ((SELECT h.counts FROM held AS h) ->> f.fingerprint)::bigint AS held
+        FROM (
+            SELECT
+                j.pos,
+                jsonb_build_array(
+                    j.txn_date, trim_scale(j.amount), j.txn_type, bank.normalized_description(j.description)
+                )::text AS fingerprint
+            FROM judged AS j
+            WHERE (SELECT h.counts FROM held AS h) <> '{}' AND j.final_rule IS NULL AND j.external_id IS NULL
+            OFFSET 0
+        ) AS f
     ),
 
+    duplicates AS MATERIALIZED (
+        SELECT x.pos
+        FROM (
+            SELECT f.pos, f.held, row_number() OVER (PARTITION BY f.fingerprint ORDER BY f.pos) AS rank
+            FROM fingerprints AS f
+            WHERE f.held IS NOT NULL
+        ) AS x
+        WHERE x.rank <= x.held
+        UNION ALL
+        -- By bank id: one the account already holds, whatever its date, or an earlier row of the batch.
+        SELECT x.pos
+        FROM (
+            SELECT j.pos, j.external_id, row_number() OVER (PARTITION BY j.external_id ORDER BY j.pos) AS rank
+            FROM judged AS j
+            WHERE j.final_rule IS NULL AND j.external_id IS NOT NULL
+        ) AS x
+        WHERE
+            x.rank > 1
+            OR EXISTS (
+                SELECT FROM bank.transaction_external_ids AS t
+                WHERE t.user_id = v_user_id AND t.account_id = p_account_id AND t.external_id = x.external_id
+            )
+    ),
+
+    -- Ids in the batch's order, as a direct INSERT of the rows would give them. NOT IN over pos (never
+    -- NULL) is a hashed subplan, whatever the number of duplicates.
     to_insert AS MATERIALIZED (
-        SELECT c.*, nextval('bank.transactions_id_seq'::regclass) AS id
-        FROM candidates AS c
-        WHERE c.is_new
+        SELECT o.*, nextval('bank.transactions_id_seq'::regclass) AS id
+        FROM (
+            SELECT j.*
+            FROM judged AS j
+            WHERE j.final_rule IS NULL AND j.pos NOT IN (SELECT d.pos FROM duplicates AS d)
+            ORDER BY j.pos
+        ) AS o
     ),
 
     ids AS (
@@ -203,14 +261,16 @@ BEGIN
             round(i.amount * i.fx_rate, v_base_minor_unit),
             v_batch.id
         FROM to_insert AS i
-        ORDER BY i.row_no
-        RETURNING 1
+        -- By date: each month's partition and its indexes get their rows in key order, one after
+        -- the other (measured: a quarter off the INSERT of 200,000 rows), and every foreign key is
+        -- still checked row by row.
+        ORDER BY i.txn_date, i.id
     )
 
     UPDATE bank.import_batches AS b
     SET
-        inserted_count = (SELECT count(*) FROM inserted),
-        duplicate_count = (SELECT count(*) FROM candidates AS c WHERE NOT c.is_new),
+        inserted_count = (SELECT count(*) FROM to_insert),
+        duplicate_count = (SELECT count(*) FROM duplicates),
         rejected_count = (SELECT count(*) FROM judged AS j WHERE j.final_rule IS NOT NULL),
         rejections = (
             SELECT coalesce(jsonb_agg(
@@ -223,7 +283,7 @@ BEGIN
                         j.row_no, j.currency, v_base_currency, j.txn_date
                     ))
                 )
-                ORDER BY j.row_no
+                ORDER BY j.row_no, j.pos
             ), '[]')
             FROM judged AS j
             WHERE j.final_rule IS NOT NULL

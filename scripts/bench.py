@@ -256,6 +256,7 @@ def grant_bench_roles(conn: psycopg.Connection, dbname: str) -> None:
     conn.execute(f'ALTER ROLE bench_seed IN DATABASE "{dbname}" SET search_path = seed')
     conn.execute("GRANT USAGE ON SCHEMA bench TO bench_app, bench_seed")
     conn.execute("GRANT SELECT ON bench.import_rows TO bench_app, bench_seed")
+    conn.execute("GRANT SELECT ON bench.import_json TO bench_app")
 
 
 def describe(conninfo: str, data: Dataset) -> dict:
@@ -358,7 +359,10 @@ def remove_bench_rows(server: EmbeddedServer, data: Dataset, first_user: int, la
             conn.execute(
                 "UPDATE seed.budgets AS s SET spent_amount = b.spent_amount FROM bank.budgets AS b"
                 " WHERE b.id = s.id AND b.user_id BETWEEN %s AND %s", users)
-        conn.execute("VACUUM ANALYZE seed.transactions, peer.monthly_totals")
+        # Both sides start the next run clean: bankdb's rows deleted here left dead entries in its
+        # partitions' indexes (and its search index's pending list) as the seed's did in its table.
+        conn.execute("VACUUM ANALYZE seed.transactions, peer.monthly_totals, bank.transactions, bank.monthly_totals,"
+                     " bank.transaction_external_ids")
 
 
 def insert_breakdown(server: EmbeddedServer, data: Dataset, rows: int) -> list[tuple[str, float]]:
@@ -407,6 +411,10 @@ def main() -> int:
     parser.add_argument("--reuse", action="store_true", help="keep databases made before with the same parameters")
     parser.add_argument("--render", action="store_true",
                         help="only write report.md and bench.png again from --out's results.json")
+    parser.add_argument("--only", type=scenario_list, default=None, metavar="SCENARIO[,...]",
+                        help=f"run only these scenarios ({', '.join(SCENARIOS)}; bulk-api is the bulk import "
+                             "without bankdb's direct INSERT) and print their table; no report, chart or "
+                             "results.json is written (a partial run is for measuring a change, not for the report)")
     args = parser.parse_args()
     if args.render:
         if not (args.out / "results.json").exists():
@@ -428,6 +436,13 @@ def main() -> int:
         large = Dataset(f"bench_{args.users}", args.users, args.heavy_users)
         # A tenth of the users and of the heavy ones: a tenth of the transactions.
         small = Dataset(f"bench_{args.users // 10}", args.users // 10, max(1, args.heavy_users // 10))
+        if args.only:
+            # The small data set only serves the growth scenario.
+            for data in (small, large) if "growth" in args.only else (large,):
+                prepare(server, data, args)
+            results = run_scenarios(server, large, small, args, args.only)
+            say("\n" + render_table(results))
+            return 0
         for data in (small, large):
             prepare(server, data, args)
         env = environment(server, large, small, args)
@@ -458,57 +473,92 @@ def write(results: list[Result], breakdown: dict, env: dict, args: argparse.Name
     say(f"\nWrote {out / 'report.md'} and {out / 'bench.png'}.")
 
 
-def run_scenarios(server: EmbeddedServer, large: Dataset, small: Dataset, args: argparse.Namespace) -> list[Result]:
+SCENARIOS = ("dashboard", "growth", "dashboard-1rt", "heavy", "insert", "insert-async", "bulk", "bulk-api",
+             "dashboard-128mb")
+
+
+def scenario_list(text: str) -> tuple[str, ...]:
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    unknown = [n for n in names if n not in SCENARIOS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"unknown scenario {', '.join(unknown) or '(none)'}: "
+                                         f"choose from {', '.join(SCENARIOS)}")
+    return names
+
+
+def run_scenarios(server: EmbeddedServer, large: Dataset, small: Dataset, args: argparse.Namespace,
+                  only: tuple[str, ...] = SCENARIOS) -> list[Result]:
     results = []
     say(f"\nScenarios on {large.name} ({large.info['transactions']:,} transactions), {args.clients} clients, "
         f"{args.duration} s each after {args.warmup} s of warm-up:")
-    say("  dashboard")
-    results.append(Result("dashboard", "dashboards/s", compare(server, large, "dashboard", args), target=3))
-    # Growth: the same dashboard on a tenth of the data, right after, so both see the same machine.
-    say(f"  dashboard on {small.name} ({small.info['transactions']:,} transactions)")
-    results.append(Result(f"dashboard at {small.info['transactions'] / 1e6:.1f}M transactions", "dashboards/s",
-                          compare(server, small, "dashboard", args)))
-    say("  dashboard, one query per round trip")
-    results.append(Result("dashboard, 1 query per round trip", "dashboards/s",
-                          compare(server, large, "dashboard", args, pipeline=False)))
-    say("  heavy user's month")
-    results.append(Result("heavy user's month by category", "queries/s",
-                          compare(server, large, "heavy_month", args), target=30))
+    if "dashboard" in only or "growth" in only:
+        say("  dashboard")
+        results.append(Result("dashboard", "dashboards/s", compare(server, large, "dashboard", args), target=3))
+    if "growth" in only:
+        # Growth: the same dashboard on a tenth of the data, right after, so both see the same machine.
+        say(f"  dashboard on {small.name} ({small.info['transactions']:,} transactions)")
+        results.append(Result(f"dashboard at {small.info['transactions'] / 1e6:.1f}M transactions", "dashboards/s",
+                              compare(server, small, "dashboard", args)))
+    if "dashboard-1rt" in only:
+        say("  dashboard, one query per round trip")
+        results.append(Result("dashboard, 1 query per round trip", "dashboards/s",
+                              compare(server, large, "dashboard", args, pipeline=False)))
+    if "heavy" in only:
+        say("  heavy user's month")
+        results.append(Result("heavy user's month by category", "queries/s",
+                              compare(server, large, "heavy_month", args), target=30))
     info = large.info
     last_bench_user = info["user_base"] + INSERT_USERS - 1
-    say("  single-row insert")
-    results.append(Result("single-row insert", "inserts/s", compare(server, large, "insert", args, systems=SYSTEMS),
-                          peer_target=0.8))
-    remove_bench_rows(server, large, info["user_base"], last_bench_user)
-    say("  single-row insert, synchronous_commit off")
-    results.append(Result("single-row insert, async commit", "inserts/s",
-                          compare(server, large, "insert", args, systems=SYSTEMS, options="-c synchronous_commit=off")))
-    remove_bench_rows(server, large, info["user_base"], last_bench_user)
+    if "insert" in only:
+        say("  single-row insert")
+        results.append(Result("single-row insert", "inserts/s",
+                              compare(server, large, "insert", args, systems=SYSTEMS), peer_target=0.8))
+        remove_bench_rows(server, large, info["user_base"], last_bench_user)
+    if "insert-async" in only:
+        say("  single-row insert, synchronous_commit off")
+        results.append(Result("single-row insert, async commit", "inserts/s",
+                              compare(server, large, "insert", args, systems=SYSTEMS,
+                                      options="-c synchronous_commit=off")))
+        remove_bench_rows(server, large, info["user_base"], last_bench_user)
+    if "bulk" in only or "bulk-api" in only:
+        results += bulk_import(server, large, args, direct="bulk" in only)
+    if "dashboard-128mb" in only:
+        # How much of the seed's dashboard is its rows being in shared buffers: the same with
+        # PostgreSQL's default 128MB, as when the transactions outgrow the cache.
+        say("  dashboard with shared_buffers = 128MB (the server restarted)")
+        server.stop()
+        server.start({**SETTINGS, "shared_buffers": "128MB"})
+        results.append(Result("dashboard, shared_buffers 128MB", "dashboards/s",
+                              compare(server, large, "dashboard", args)))
+        server.stop()
+        server.start(SETTINGS)
+    return results
+
+
+def bulk_import(server: EmbeddedServer, large: Dataset, args: argparse.Namespace, direct: bool = True) -> list[Result]:
+    """--import-rows rows in one transaction, one run per system and round, the order turned every
+    round; what each run wrote is removed before the next."""
+    info = large.info
     say(f"  bulk import of {args.import_rows:,} rows in one transaction")
     # bankdb twice: its plain multi-row INSERT (a direct write) and its import API (api.import_transactions).
-    bulk_systems = (*SYSTEMS, "api")
+    bulk_systems = (*SYSTEMS, "api") if direct else ("seed", "peer", "api")
     bulk: dict[str, list[Run]] = {system: [] for system in bulk_systems}
     for n in range(args.rounds):
-        for system in bulk_systems[n % 4:] + bulk_systems[:n % 4]:
+        k = n % len(bulk_systems)
+        for system in bulk_systems[k:] + bulk_systems[:k]:
             role = ROLES.get(system, ROLES["bankdb"])
             run = pgbench(server, large, role, script(f"bulk_{system}"), clients=1, transactions=1)
             remove_bench_rows(server, large, info["import_user"], info["import_user"])
             seconds = run.p50 / 1000  # the one transaction's latency
             bulk[system].append(Run(args.import_rows / seconds, run.p50, run.p99))
             say(f"    round {n + 1} {system:6} {args.import_rows / seconds:>10,.0f} rows/s  ({seconds:.1f} s)")
-    results.append(Result(f"bulk import, {args.import_rows:,} rows, direct INSERT", "rows/s",
-                          {system: bulk[system] for system in SYSTEMS}))
+    results = []
+    if direct:
+        results.append(Result(f"bulk import, {args.import_rows:,} rows, direct INSERT", "rows/s",
+                              {system: bulk[system] for system in SYSTEMS}))
     results.append(Result(f"bulk import, {args.import_rows:,} rows, import API", "rows/s",
                           {"seed": bulk["seed"], "peer": bulk["peer"], "bankdb": bulk["api"]},
                           target=0.7, peer_target=1.0))
-    # How much of the seed's dashboard is its rows being in shared buffers: the same with
-    # PostgreSQL's default 128MB, as when the transactions outgrow the cache.
-    say("  dashboard with shared_buffers = 128MB (the server restarted)")
-    server.stop()
-    server.start({**SETTINGS, "shared_buffers": "128MB"})
-    results.append(Result("dashboard, shared_buffers 128MB", "dashboards/s", compare(server, large, "dashboard", args)))
-    server.stop()
-    server.start(SETTINGS)
     return results
 
 
@@ -560,6 +610,8 @@ def render_table(results: list[Result]) -> str:
             f"| {r.bankdb.tps:,.0f} | {r.bankdb.p50:.3f} | {r.bankdb.p99:.3f} | {r.ratio:.2f}x | {peer_ratio} "
             f"| {', '.join(targets)} | {verdict(r.met)} |"
         )
+    if not any(r.scenario.startswith("dashboard at ") for r in results):
+        return "\n".join(lines)  # a partial run (--only) without the growth scenario
     large, small, quotient = growth(results)
     lines.append(
         f"| growth: bankdb dashboard p50, 10x the data / 1x | ms | | | | | | {large:.3f} / {small:.3f} | "
@@ -628,7 +680,8 @@ def render_report(results: list[Result], table: str, breakdown: dict, env: dict,
         ),
         f"bulk import, {args.import_rows:,} rows, import API": (
             "The same rows through `api.import_transactions` (`scripts/bench/bulk_api.pgbench`), one call per "
-            "account, the rows built as JSON in the same statement as an application would send them: every "
+            "account, each batch the JSON text an application sends (serialized once by setup.sql; the measured "
+            "statement parses it, as the server parses a request's parameter): every "
             "row checked and the bad ones reported, categorized once per distinct (description, merchant), "
             "converted once per distinct (currency, date), de-duplicated by fingerprint, one INSERT ... SELECT "
             "that PostgreSQL checks every key of, and the totals trigger once for the batch."

@@ -177,14 +177,36 @@ def test_the_peer_computes_what_bankdb_computes(db: str) -> None:
         same_books(users)
         before = last_ids()
         conn.execute("GRANT USAGE ON SCHEMA bench TO bank_app")  # bench.py's bench_app has it
-        conn.execute("GRANT SELECT ON bench.import_rows TO bank_app")
+        conn.execute("GRANT SELECT ON bench.import_rows, bench.import_json TO bank_app")
         conn.execute("SET search_path = seed")
         conn.execute(peer_bulk, {"import_user": import_user})
         conn.execute("RESET search_path")
+
+        def bank_books() -> tuple[list, list, list]:
+            """The import user's rows (every stored value, as text), totals and budgets."""
+            return (
+                sorted(conn.execute(
+                    "SELECT account_id, description, category, category_rule_id, is_categorized, amount::text,"
+                    " currency, txn_type, merchant, txn_date, posted_date, fx_rate::text, base_amount::text"
+                    " FROM bank.transactions WHERE user_id = %s", (import_user,)).fetchall(), key=repr),
+                conn.execute("SELECT month, category, spending::text, income::text, txn_count FROM bank.monthly_totals"
+                             " WHERE user_id = %s AND txn_count <> 0 ORDER BY 1, 2", (import_user,)).fetchall(),
+                conn.execute("SELECT id, spent_amount::text FROM bank.budgets WHERE user_id = %s ORDER BY id",
+                             (import_user,)).fetchall(),
+            )
+
+        # The import API's statement (bulk_api.pgbench) stores exactly what the direct INSERT stores.
+        [api_bulk] = [s for s in script_statements("bulk_api") if s.startswith("SELECT sum")]
+        with conn.transaction(force_rollback=True):
+            conn.execute("SET LOCAL ROLE bank_app")
+            conn.execute("SELECT api.set_user(%s)", (import_user,))
+            assert conn.execute(api_bulk, {"import_user": import_user}).fetchone()[0] == 400
+            imported = bank_books()
         with conn.transaction():
             conn.execute("SET LOCAL ROLE bank_app")
             conn.execute("SELECT api.set_user(%s)", (import_user,))
             conn.execute(bankdb_bulk, {"import_user": import_user})
+        assert bank_books() == imported and len(imported[0]) == 400
         seed_rows, bank_rows = new_rows(users, before)
         assert sorted(seed_rows, key=repr) == sorted(bank_rows, key=repr) and len(seed_rows) == 400
         # The rows without a category took the import user's first rule by priority: Healthcare (9), not Shopping (1).

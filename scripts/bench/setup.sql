@@ -95,3 +95,24 @@ INNER JOIN bank.accounts AS a
     ON
         u.id = a.user_id
         AND a.currency = CASE WHEN g % 4 = 1 THEN 'EUR' ELSE 'USD' END;
+
+-- The same rows as the JSON an application sends to the import API, one array per account (the API
+-- imports into one account per call): serialized here, once, so that the measured statement does
+-- what the server does with a request, parse the text, and not the application's serializing.
+-- Stored uncompressed, as a request arrives.
+CREATE TABLE bench.import_json (
+    account_id bigint NOT NULL,
+    body text NOT NULL
+);
+ALTER TABLE bench.import_json ALTER COLUMN body SET STORAGE EXTERNAL;
+INSERT INTO bench.import_json (account_id, body)
+SELECT
+    r.account_id,
+    jsonb_agg(
+        jsonb_build_object(
+            'txn_date', r.txn_date, 'amount', r.amount, 'txn_type', r.txn_type, 'description', r.description,
+            'merchant', r.merchant, 'category', r.category, 'currency', r.currency, 'posted_date', r.txn_date
+        )
+    )::text
+FROM bench.import_rows AS r
+GROUP BY r.account_id;

@@ -181,6 +181,18 @@ def test_identical_purchases_on_one_day_each_import_once(conn, user) -> None:
         assert value(conn, "SELECT count(*) FROM bank.transactions WHERE description ILIKE '%%coffee%%'") == 4
 
 
+def test_a_fingerprint_compares_the_amount_by_value(conn, user) -> None:
+    # The fingerprint has no currency: 900 yen held and 900.00 in the account's dollars are one amount.
+    with acting(conn, "bank_app", user["id"]):
+        conn.execute("INSERT INTO bank.transactions (account_id, description, amount, currency, txn_type, txn_date)"
+                     " VALUES (%s, 'Hotel', 900, 'JPY', 'debit', '2025-04-01')", (user["account"],))
+        batch = import_rows(conn, user["account"], [
+            {"txn_date": "2025-04-01", "amount": "-900.00", "description": " HOTEL"},
+            {"txn_date": "2025-04-01", "amount": "-900.01", "description": "Hotel"},
+        ])
+    assert (batch["inserted_count"], batch["duplicate_count"]) == (1, 1)
+
+
 def test_a_file_already_imported_is_refused_by_its_key_and_changes_nothing(conn, user) -> None:
     with acting(conn, "bank_app", user["id"]):
         batch = import_rows(conn, user["account"], ROWS[:1], source="march.csv", sha=SHA)

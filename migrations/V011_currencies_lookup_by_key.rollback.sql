@@ -1,0 +1,2 @@
+-- Undo V011: the currencies' default fillfactor (where the rows lie does not matter to the schema).
+ALTER TABLE bank.currencies RESET (fillfactor);
