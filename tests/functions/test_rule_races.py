@@ -4,6 +4,7 @@ interleaving forced by holding a lock (docs/benchmark/soak.md, findings 1 and 2)
 - A rule deleted by a transaction not yet committed while another writes a row it matches: the
   writer waits for the rule (bank.matching_rule locks it FOR KEY SHARE) and, once the delete has
   committed, takes the next matching rule by priority, or none; it never fails on the foreign key.
+- The same for an import (api.import_transactions), and for api.apply_category_rules.
 - A rule being chosen cannot be deleted before the writer commits.
 - api.apply_category_rules leaves alone a category set by hand meanwhile."""
 
@@ -14,6 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 
 import psycopg
+from psycopg.types.json import Jsonb
 import pytest
 
 from ..helpers import add_txn, insert, make_account, make_user, value
@@ -196,4 +198,24 @@ def test_apply_category_rules_keeps_a_category_set_by_hand_meanwhile(sessions, w
     assert watcher.execute(
         "SELECT category, spending::text FROM bank.monthly_totals WHERE txn_count > 0 ORDER BY category"
     ).fetchall() == [("Groceries", "4.00"), ("Healthcare", "9.99")]
+    assert watcher.execute("SELECT * FROM bank.verify_totals()").fetchall() == []
+
+
+def test_an_import_waits_for_a_rule_being_deleted_and_takes_the_next_one(sessions, world: dict) -> None:
+    """api.import_transactions chooses each rule with bank.matching_rule too."""
+    importer, deleter, watcher = sessions
+    deleter.execute("DELETE FROM bank.category_rules WHERE id = %s", (world["first"],))
+    rows_ = [{"txn_date": "2025-03-05", "amount": "-9.99", "description": MARKET},
+             {"txn_date": "2025-03-06", "amount": "-2.00", "description": "Market stall"}]
+
+    def import_(conn: psycopg.Connection) -> tuple:
+        counts = conn.execute("SELECT inserted_count, rejected_count FROM api.import_transactions(%s, %s, 'race.json')",
+                              (world["account"]["id"], Jsonb(rows_))).fetchone()
+        conn.commit()
+        return counts
+
+    batch = Blocked(importer, watcher, import_)
+    deleter.commit()
+    assert batch.join() == (2, 0)  # no 23503 (user_id, category_rule_id)=(..., first)
+    assert rows(watcher) == [(MARKET, "Shopping", world["second"]), ("Market stall", None, None)]
     assert watcher.execute("SELECT * FROM bank.verify_totals()").fetchall() == []
