@@ -34,6 +34,7 @@ from .test_writes import Pair, acting, assert_verified, fetch, load_demo
 ADA, BRUNO = 1, 2
 CHECKING, SAVINGS = 3, 2  # Ada's USD accounts
 SHA = "c" * 64
+QUOTED = "O'Brien's \\ deli'); DELETE FROM bank.transactions; --"  # written into the Citus rendering's VALUES
 RULES = [("Groceries", "market", None, 5), ("Entertainment", "cafe|coffee", None, 1), ("Shopping", None, "acme", 0)]
 
 
@@ -146,6 +147,7 @@ def first_batch(today: date) -> list[dict]:
         {"txn_date": str(this), "amount": "-10", "description": "Franc", "currency": "CHF"},
         {"txn_date": str(this), "amount": "-2.75", "description": "Bus ticket"},
         {"txn_date": str(this), "amount": "-2.75", "description": "Bus  TICKET"},
+        {"txn_date": str(this), "amount": "-1.00", "description": QUOTED},
     ]
 
 
@@ -161,7 +163,7 @@ def test_a_batch_imports_the_same_rows_totals_and_alerts_as_on_one_server(dbs: P
                                                                           today: date) -> None:
     single, citus = imported["batches"]
     assert summary(citus) == summary(single)
-    assert (single["inserted_count"], single["duplicate_count"], single["rejected_count"]) == (8, 1, 2)
+    assert (single["inserted_count"], single["duplicate_count"], single["rejected_count"]) == (9, 1, 2)
     assert [(r["row"], r["rule"], r["value"]) for r in single["rejections"]] == [
         (8, "import_amount_format", "12,50"), (9, "exchange_rate_missing", "CHF")]
     this = today.replace(day=1)
@@ -175,6 +177,7 @@ def test_a_batch_imports_the_same_rows_totals_and_alerts_as_on_one_server(dbs: P
         ("Old coffee", "Entertainment", "Entertainment", Decimal("3.50"), "USD", Decimal("1"), Decimal("3.50")),
         ("Bus ticket", None, None, Decimal("2.75"), "USD", Decimal("1"), Decimal("2.75")),
         ("Bus  TICKET", None, None, Decimal("2.75"), "USD", Decimal("1"), Decimal("2.75")),
+        (QUOTED, None, None, Decimal("1.00"), "USD", Decimal("1"), Decimal("1.00")),
     ]
     after = imported["after"]
     assert after["budgets"] == [
