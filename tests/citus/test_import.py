@@ -381,6 +381,51 @@ def test_a_rule_deleted_while_the_import_chooses_it_is_skipped(dbs: Pair, today:
     assert_verified(dbs, ADA)
 
 
+def test_two_imports_of_one_file_into_one_account_take_turns(dbs: Pair, today: date) -> None:
+    """The second waits for the first (on Citus, for its advisory lock on the node holding the account's shard),
+    then finds every row a duplicate."""
+    rows = [{"txn_date": str(today), "amount": "-7.25", "description": "Same file"},
+            {"txn_date": str(today), "amount": "-8.50", "description": "Same file", "external_id": "S-1"}]
+
+    def race(conninfo: str) -> list[tuple]:
+        first = psycopg.connect(conninfo)
+        second = psycopg.connect(conninfo)
+        try:
+            for conn in (first, second):
+                conn.execute("SET ROLE bank_app")
+                conn.execute("SELECT api.set_user(%s)", (ADA,))
+            done = [first.execute("SELECT inserted_count, duplicate_count FROM api.import_transactions(%s, %s, 'a')",
+                                  (CHECKING, Jsonb(rows))).fetchone()]
+            thread = threading.Thread(target=lambda: (done.append(second.execute(
+                "SELECT inserted_count, duplicate_count FROM api.import_transactions(%s, %s, 'b')",
+                (CHECKING, Jsonb(rows))).fetchone()), second.commit()))
+            thread.start()
+            wait_for_advisory_lock(conninfo)
+            first.commit()
+            thread.join()
+        finally:
+            first.close()
+            second.close()
+        return done
+    assert dbs.each(race) == [(2, 0), (0, 2)]
+    assert_verified(dbs, ADA)
+
+
+def wait_for_advisory_lock(conninfo: str) -> None:
+    """Until a session of this database waits for an advisory lock, on any node."""
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        citus = conn.execute("SELECT count(*) > 0 FROM pg_extension WHERE extname = 'citus'").fetchone()[0]
+        waiting = ("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                   " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")
+        query = (f"SELECT coalesce(sum(result::bigint), 0) > 0 FROM run_command_on_all_nodes($${waiting}$$)"
+                 if citus else f"SELECT ({waiting}) > 0")
+        for _ in range(1000):
+            if conn.execute(query).fetchone()[0]:
+                return
+            time.sleep(0.01)
+    raise AssertionError("no import waited for the advisory lock")
+
+
 def wait_until_blocked(conninfo: str, blocker: int) -> None:
     """Until a session waits for a lock that the session of backend pid `blocker` holds (on one server), or for a
     lock held by that session's transaction on any node (Citus: citus_lock_waits, by global pid)."""
