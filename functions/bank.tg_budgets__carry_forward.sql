@@ -25,6 +25,11 @@ DECLARE
     v_users bigint[] := '{}';
     v_months integer[] := '{}';
     v_categories text[] := '{}';
+    v_user_id bigint;
+    v_year smallint;
+    v_month smallint;
+    v_category text;
+    v_before record;
     v_carry numeric;
     i integer;
 BEGIN
@@ -48,24 +53,36 @@ BEGIN
         v_categories := v_categories || NEW.category;
     END IF;
     FOR i IN 1 .. cardinality(v_months) LOOP
-        v_carry := NULL;
-        SELECT bank.budget_carry_out(p.rollover, p.limit_amount, p.carried_in, p.spent_amount)
-        INTO v_carry
+        -- Plain variables in the queries: Citus routes a statement to the user's shard when its
+        -- user_id is compared with a parameter, not with an expression such as v_users[i].
+        v_user_id := v_users[i];
+        v_category := v_categories[i];
+        v_year := ((v_months[i] - 1) / 12)::smallint;
+        v_month := ((v_months[i] - 1) % 12 + 1)::smallint;
+        -- A plain read of the row, and bank.budget_carry_out applied to it here, outside the query
+        -- (which Citus routes to the user's shard as it is).
+        SELECT p.rollover, p.limit_amount, p.carried_in, p.spent_amount
+        INTO v_before
         FROM bank.budgets AS p
-        WHERE p.user_id = v_users[i]
-            AND p.year = ((v_months[i] - 1) / 12)::smallint
-            AND p.month = ((v_months[i] - 1) % 12 + 1)::smallint
-            AND p.category = v_categories[i];
-        v_carry := coalesce(v_carry, 0);
+        WHERE p.user_id = v_user_id
+            AND p.year = v_year
+            AND p.month = v_month
+            AND p.category = v_category;
+        v_carry := 0;
+        IF FOUND THEN
+            v_carry := bank.budget_carry_out(
+                v_before.rollover, v_before.limit_amount, v_before.carried_in, v_before.spent_amount
+            );
+        END IF;
         -- Sets updated_at itself, so the budgets' _100_set_updated_at is not called for it.
         UPDATE bank.budgets AS n
         SET
             carried_in = v_carry,
             updated_at = now()
-        WHERE n.user_id = v_users[i]
+        WHERE n.user_id = v_user_id
             AND n.year = (v_months[i] / 12)::smallint
             AND n.month = (v_months[i] % 12 + 1)::smallint
-            AND n.category = v_categories[i]
+            AND n.category = v_category
             AND n.carried_in <> v_carry;
     END LOOP;
     RETURN NULL;

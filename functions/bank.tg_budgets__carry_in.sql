@@ -19,7 +19,7 @@ AS $$
 DECLARE
     -- The month before, as a month count (year * 12 + month - 1).
     v_before integer := NEW.year * 12 + NEW.month - 2;
-    v_carry numeric;
+    v_row record;
 BEGIN
     IF TG_OP = 'UPDATE' THEN
         -- Named in the SET list but not moved: what it carries in stays.
@@ -29,8 +29,10 @@ BEGIN
         END IF;
     END IF;
     PERFORM pg_advisory_xact_lock(hashtextextended(format('bank.budgets %s %s', NEW.user_id, NEW.category), 0));
-    SELECT bank.budget_carry_out(p.rollover, p.limit_amount, p.carried_in, p.spent_amount)
-    INTO v_carry
+    -- A plain read of the row, and bank.budget_carry_out applied to it here, outside the query
+    -- (which Citus routes to the user's shard as it is).
+    SELECT p.rollover, p.limit_amount, p.carried_in, p.spent_amount
+    INTO v_row
     FROM bank.budgets AS p
     WHERE p.user_id = NEW.user_id
         AND p.year = (v_before / 12)::smallint
@@ -38,7 +40,10 @@ BEGIN
         AND p.category = NEW.category
         AND p.id <> NEW.id
     FOR SHARE;
-    NEW.carried_in := coalesce(v_carry, 0);
+    NEW.carried_in := 0;
+    IF FOUND THEN
+        NEW.carried_in := bank.budget_carry_out(v_row.rollover, v_row.limit_amount, v_row.carried_in, v_row.spent_amount);
+    END IF;
     RETURN NEW;
 END;
 $$;
