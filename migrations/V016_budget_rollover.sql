@@ -9,7 +9,6 @@
 -- defaults, a change of the catalog only (PostgreSQL 11+); the check reads the table once, under
 -- the ACCESS EXCLUSIVE lock ALTER TABLE holds anyway (budgets: one row per user, month and
 -- category, small beside transactions).
--- squawk-ignore adding-constraint-without-not-valid, constraint-missing-not-valid
 ALTER TABLE bank.budgets
 ADD COLUMN rollover text NOT NULL DEFAULT 'none'
 CONSTRAINT budgets_rollover_check CHECK (rollover IN ('none', 'surplus_only', 'both_ways')),
