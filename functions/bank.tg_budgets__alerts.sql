@@ -1,6 +1,8 @@
--- budget_warning when spending first reaches warning_percent of the limit, budget_exceeded when it
--- first goes over the limit: on the crossing, not on every transaction after it, and at most once
--- per budget and month.
+-- budget_warning when spending first reaches warning_percent of what is available (limit_amount +
+-- carried_in), budget_exceeded when it first goes over it: on the crossing, not on every
+-- transaction after it, and at most once per budget and month. A crossing comes from spending, a
+-- lower limit, or less carried in (an earlier month's overspend carried both ways): the available
+-- amount may be 0 or less, and then any spending is over it.
 -- SECURITY DEFINER: alerts are raised by bankdb, not inserted by applications.
 CREATE OR REPLACE FUNCTION bank.tg_budgets__alerts()
 RETURNS trigger
@@ -13,13 +15,18 @@ DECLARE
     v_type bank.alert_type;
     v_currency text;
     v_month date := make_date(NEW.year, NEW.month, 1);
+    v_available numeric := NEW.limit_amount + NEW.carried_in;
+    v_old_available numeric;
 BEGIN
-    IF NEW.spent_amount > NEW.limit_amount
-        AND (TG_OP = 'INSERT' OR OLD.spent_amount <= OLD.limit_amount) THEN
+    IF TG_OP = 'UPDATE' THEN
+        v_old_available := OLD.limit_amount + OLD.carried_in;
+    END IF;
+    IF NEW.spent_amount > v_available
+        AND (TG_OP = 'INSERT' OR OLD.spent_amount <= v_old_available) THEN
         v_type := 'budget_exceeded';
-    ELSIF NEW.spent_amount * 100 >= NEW.limit_amount * NEW.warning_percent
-        AND NEW.spent_amount <= NEW.limit_amount
-        AND (TG_OP = 'INSERT' OR OLD.spent_amount * 100 < OLD.limit_amount * OLD.warning_percent) THEN
+    ELSIF NEW.spent_amount * 100 >= v_available * NEW.warning_percent
+        AND NEW.spent_amount <= v_available
+        AND (TG_OP = 'INSERT' OR OLD.spent_amount * 100 < v_old_available * OLD.warning_percent) THEN
         v_type := 'budget_warning';
     ELSE
         RETURN NULL;
@@ -29,11 +36,20 @@ BEGIN
     VALUES (
         NEW.user_id, v_type, NEW.id, v_month,
         format(
-            '%s budget for %s %s: spent %s %s of %s %s (%s%%)',
+            '%s budget for %s %s: spent %s %s of %s %s%s%s',
             NEW.category, to_char(v_month, 'YYYY-MM'),
-            CASE v_type WHEN 'budget_exceeded' THEN 'exceeded' ELSE 'nearly used' END,
-            NEW.spent_amount, v_currency, NEW.limit_amount, v_currency,
-            round(NEW.spent_amount * 100 / NEW.limit_amount)
+            CASE WHEN v_type = 'budget_exceeded' THEN 'exceeded' ELSE 'nearly used' END,
+            NEW.spent_amount, v_currency, v_available, v_currency,
+            -- Nothing carried in: the limit is what is available, and the message says no more.
+            CASE
+                WHEN NEW.carried_in <> 0
+                    THEN format(
+                        ' available (limit %s %s, carried in %s %s)',
+                        NEW.limit_amount, v_currency, NEW.carried_in, v_currency
+                    )
+                ELSE ''
+            END,
+            CASE WHEN v_available > 0 THEN format(' (%s%%)', round(NEW.spent_amount * 100 / v_available)) ELSE '' END
         )
     )
     ON CONFLICT (user_id, type, subject_id, period) DO NOTHING;
@@ -41,12 +57,13 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION bank.tg_budgets__alerts() IS
-'AFTER INSERT OR UPDATE row trigger of bank.budgets: raises budget_warning and budget_exceeded alerts on crossing.';
+'AFTER INSERT OR UPDATE row trigger of bank.budgets: raises budget_warning and budget_exceeded alerts when spending '
+'crosses warning_percent of, or goes over, limit_amount + carried_in.';
 
 -- Every transaction in a budgeted category updates spent_amount; below the warning line (which
--- is at or under the limit, warning_percent <= 100) neither alert can fire, so the function is
--- not even called.
-CREATE OR REPLACE TRIGGER _500_alerts AFTER INSERT OR UPDATE OF spent_amount, limit_amount, warning_percent
+-- is at or under what is available, warning_percent <= 100) neither alert can fire, so the
+-- function is not even called.
+CREATE OR REPLACE TRIGGER _500_alerts AFTER INSERT OR UPDATE OF spent_amount, limit_amount, warning_percent, carried_in
 ON bank.budgets
-FOR EACH ROW WHEN (new.spent_amount * 100 >= new.limit_amount * new.warning_percent)
+FOR EACH ROW WHEN (new.spent_amount * 100 >= (new.limit_amount + new.carried_in) * new.warning_percent)
 EXECUTE FUNCTION bank.tg_budgets__alerts();

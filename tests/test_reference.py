@@ -48,8 +48,8 @@ def test_the_reference_shows_what_a_dba_looks_for(generated: dict[str, str]) -> 
             "bank.tg__require_acting_user()` |") in bank
     assert ("| `acting_user` | ALL | `bank_app`, `bank_readonly` | `(user_id = ( SELECT api.current_user_id() AS "
             "current_user_id))` | `(user_id = ( SELECT api.current_user_id() AS current_user_id))` |") in bank
-    assert ("| `bank_app` | SELECT, INSERT (user_id, month, year, category, limit_amount, warning_percent), "
-            "UPDATE (month, year, category, limit_amount, warning_percent), DELETE |") in bank
+    assert ("| `bank_app` | SELECT, INSERT (user_id, month, year, category, limit_amount, warning_percent, rollover), "
+            "UPDATE (month, year, category, limit_amount, warning_percent, rollover), DELETE |") in bank
     assert "| `bank.txn_type` | `debit`, `credit` |" in bank
     api = generated["api.md"]
     assert "Options: `security_invoker=true`" in api

@@ -511,6 +511,53 @@ def test_budgets_start_from_the_months_spending_and_raise_alerts(dbs: Pair, mont
     assert_verified(dbs, BRUNO)
 
 
+def carried_in(dbs: Pair, user: int, month: date, category: str) -> Decimal | None:
+    def read(conninfo: str) -> Decimal | None:
+        rows = fetch(conninfo, "SELECT carried_in FROM bank.budgets WHERE user_id = %s AND year = %s AND month = %s"
+                               " AND category = %s", (user, month.year, month.month, category))
+        return rows[0][0] if rows else None
+    return dbs.each(read)
+
+
+def test_budget_rollover_carries_every_change_forward(dbs: Pair, months) -> None:
+    """The budgets' carry triggers run on the shard of the user's budgets, each month's UPDATE of the
+    next a router statement there, as the totals trigger's budget UPDATE is."""
+    this, last = months
+    after = (this + timedelta(days=32)).replace(day=1)
+    budget = ("INSERT INTO bank.budgets (year, month, category, limit_amount, rollover) "
+              "VALUES (%s, %s, 'Healthcare', %s, %s)")
+    for month, limit, rollover in ((last, 200, "both_ways"), (this, 100, "surplus_only"), (after, 50, "none")):
+        assert write(dbs, BRUNO, budget, (month.year, month.month, limit, rollover)) == 1
+    spent_last = totals(dbs, BRUNO, last, "Healthcare")[0]
+    spent_this = totals(dbs, BRUNO, this, "Healthcare")[0]
+    assert carried_in(dbs, BRUNO, this, "Healthcare") == 200 - spent_last
+    assert carried_in(dbs, BRUNO, after, "Healthcare") == max(100 + 200 - spent_last - spent_this, 0)
+    # Backdated into last month: an overspend carried both ways, not floored at zero; surplus_only
+    # then passes nothing on.
+    insert_txns(dbs, BRUNO, [txn((BRUNO, 5), "cw pharmacy", "250.00", "EUR", "debit", last + timedelta(4),
+                                 "Healthcare")])
+    assert carried_in(dbs, BRUNO, this, "Healthcare") == -50 - spent_last
+    assert carried_in(dbs, BRUNO, after, "Healthcare") == max(50 - spent_last - spent_this, 0)
+    month_of = "user_id = %s AND category = 'Healthcare' AND year = %s AND month = %s"
+    assert write(dbs, BRUNO, f"UPDATE bank.budgets SET rollover = 'surplus_only' WHERE {month_of}",
+                 (BRUNO, last.year, last.month)) == 1
+    assert carried_in(dbs, BRUNO, this, "Healthcare") == 0
+    assert write(dbs, BRUNO, f"UPDATE bank.budgets SET rollover = 'both_ways', limit_amount = 400 WHERE {month_of}",
+                 (BRUNO, last.year, last.month)) == 1
+    assert carried_in(dbs, BRUNO, this, "Healthcare") == 150 - spent_last
+    status = ("SELECT year, month, rollover, carried_in, available, remaining, percent_spent, status "
+              "FROM api.budget_status WHERE user_id = %s AND category = 'Healthcare' ORDER BY year, month")
+    dbs.each(lambda c: fetch(c, status, (BRUNO,)))
+    # Another user's budgets are not even seen; a value not in the list is refused by its rule.
+    assert write(dbs, ADA, "UPDATE bank.budgets SET rollover = 'both_ways' WHERE user_id = %s", (BRUNO,)) == 0
+    assert refused(dbs, BRUNO, f"UPDATE bank.budgets SET rollover = 'sideways' WHERE {month_of}",
+                   (BRUNO, this.year, this.month)) == "23514"
+    # The middle month deleted: the chain breaks there.
+    assert write(dbs, BRUNO, f"DELETE FROM bank.budgets WHERE {month_of}", (BRUNO, this.year, this.month)) == 1
+    assert carried_in(dbs, BRUNO, after, "Healthcare") == 0
+    assert_verified(dbs, BRUNO)
+
+
 def test_accounts_keep_money_at_scale_and_raise_low_balance_alerts(dbs: Pair) -> None:
     account = ("INSERT INTO bank.accounts (bank_name, account_type, masked_account, currency, balance, "
                "low_balance_threshold) VALUES ('cw bank', 'savings', '****0042', 'JPY', %s, 1000)")
@@ -538,7 +585,10 @@ DERIVED_WRITES = {
                                 "closing_balance, reconciled_at) VALUES (3, '2020-01-01', '2020-01-31', 0, 0, now())",
     "statements.currency": "INSERT INTO bank.statements (account_id, period_start, period_end, opening_balance, "
                            "closing_balance, currency) VALUES (3, '2020-01-01', '2020-01-31', 0, 0, 'USD')",
+    "budgets.carried_in": "INSERT INTO bank.budgets (year, month, category, limit_amount, carried_in) "
+                          "VALUES (2020, 1, 'Other', 10, 5)",
     "update budgets.spent_amount": "UPDATE bank.budgets SET spent_amount = 0",
+    "update budgets.carried_in": "UPDATE bank.budgets SET carried_in = 0",
     "update rewards.points_balance": "UPDATE bank.rewards SET points_balance = 1",
     "update accounts.disabled_at": "UPDATE bank.accounts SET disabled_at = now()",
     "update transactions.import_batch_id": "UPDATE bank.transactions SET import_batch_id = 1 WHERE user_id = 1",
@@ -677,7 +727,8 @@ def test_verify_totals_for_one_user_reports_drift_and_rebuild_repairs_it(dbs: Pa
 
 STATE = {
     "monthly_totals": "SELECT user_id, month, category, spending, income, txn_count FROM bank.monthly_totals",
-    "budgets": "SELECT user_id, year, month, category, limit_amount, spent_amount, warning_percent FROM bank.budgets",
+    "budgets": "SELECT user_id, year, month, category, limit_amount, spent_amount, warning_percent, rollover, "
+               "carried_in FROM bank.budgets",
     "rewards": "SELECT user_id, program_name, points_balance FROM bank.rewards",
     "alerts": "SELECT user_id, type::text, period, message, is_read FROM bank.alerts",
     "transactions": "SELECT user_id, account_id, description, category, amount, currency, txn_type::text, txn_date, "

@@ -205,6 +205,8 @@ CASES: list[tuple[str, str, Callable, str]] = [
     ("budgets_spent_amount_finite_check", "budgets", raw(const(spent_amount="NaN")), CHECK),
     ("budgets_spent_amount_check", "budgets", raw(const(spent_amount="-1")), CHECK),
     ("budgets_warning_percent_check", "budgets", const(warning_percent=0), CHECK),
+    ("budgets_rollover_check", "budgets", const(rollover="sideways"), CHECK),
+    ("budgets_rollover_check", "budgets", const(rollover="None"), CHECK),
     ("category_rules_pkey", "category_rules", existing("category_rules"), UNIQUE),
     ("category_rules_user_id_fkey", "category_rules", const(user_id=999_999_999), FK),
     ("category_rules_category_fkey", "category_rules", const(category="Nonexistent"), FK),

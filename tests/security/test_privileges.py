@@ -76,7 +76,8 @@ def test_derived_columns_and_tables_are_not_writable_by_applications(conn: psyco
         SELECT format('%s.%s %s', table_name, column_name, p)
         FROM information_schema.columns, unnest(ARRAY['INSERT', 'UPDATE']) AS p
         WHERE table_schema = 'bank'
-          AND (table_name, column_name) IN (('budgets', 'spent_amount'), ('rewards', 'points_balance'),
+          AND (table_name, column_name) IN (('budgets', 'spent_amount'), ('budgets', 'carried_in'),
+                                            ('rewards', 'points_balance'),
                                             ('users', 'is_admin'), ('users', 'kyc_status'),
                                             ('monthly_totals', 'spending'), ('accounts', 'disabled_at'))
           AND has_column_privilege('bank_app', format('bank.%I', table_name), column_name, p)

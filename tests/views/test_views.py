@@ -25,9 +25,12 @@ REFERENCES = {
         FROM bank.transactions AS t JOIN bank.users AS u ON u.id = t.user_id
         WHERE t.kind = 'regular' GROUP BY 1, 2, 3, 7""",
     "budget_status": """
-        SELECT b.user_id, b.id, b.year, b.month, b.category, b.limit_amount, s.spent, b.limit_amount - s.spent,
-               round(s.spent * 100 / b.limit_amount, 2),
-               CASE WHEN s.spent > b.limit_amount THEN 'exceeded' WHEN s.spent >= b.limit_amount * 0.75 THEN 'warning'
+        SELECT b.user_id, b.id, b.year, b.month, b.category, b.limit_amount, b.rollover, b.carried_in,
+               b.limit_amount + b.carried_in, s.spent, b.limit_amount + b.carried_in - s.spent,
+               CASE WHEN b.limit_amount + b.carried_in > 0
+                    THEN round(s.spent * 100 / (b.limit_amount + b.carried_in), 2) END,
+               CASE WHEN s.spent > b.limit_amount + b.carried_in THEN 'exceeded'
+                    WHEN s.spent >= (b.limit_amount + b.carried_in) * 0.75 THEN 'warning'
                     ELSE 'ok' END, u.base_currency
         FROM bank.budgets AS b JOIN bank.users AS u ON u.id = b.user_id
         CROSS JOIN LATERAL (
