@@ -423,3 +423,26 @@ def test_another_users_account_has_no_history_for_the_acting_user(
                      (accounts[0]["user_id"],)) == 0
         assert value(conn, "SELECT count(*) FROM bank.account_balances WHERE user_id <> %s",
                      (accounts[0]["user_id"],)) == 0
+
+
+def test_accounts_sharing_a_foreign_currency_each_convert_their_own_balance_at_the_days_rate(
+    conn: psycopg.Connection, accounts: list[dict]
+) -> None:
+    """api.net_worth_history looks a rate up once per currency and day (not per account): two more EUR
+    accounts, one a liability, and a second JPY one, with flows on the days a rate changes, still give
+    the reference's series, each account's balance rounded on its own before the sums."""
+    a = accounts[0]["user_id"]
+    more = [
+        make_account(conn, a, "EUR", balance="0.05", account_type="investment", masked_account="****0002"),
+        make_account(conn, a, "EUR", balance="-99.99", account_type="loan", masked_account="****0003"),
+        make_account(conn, a, "JPY", balance="7", masked_account="****0004"),
+    ]
+    for account, amount, day in ((more[0], "12.34", "2025-05-31"), (more[0], "0.07", "2025-06-01"),
+                                 (more[1], "3.33", "2025-06-01"), (more[2], "5", "2025-06-02"),
+                                 (accounts[1], "1.11", "2025-05-31")):
+        add_txn(conn, account, amount, txn_date=day)
+    start, end = datetime.date(2025, 5, 25), datetime.date(2025, 6, 5)
+    for step in ("day", "month"):
+        rows = net_worth(conn, a, start, end, step)
+        assert rows == expected_net_worth(conn, a, start, end, step)
+    assert [r[5] for r in net_worth(conn, a, start, end, "day")] == [1] * 7 + [0] * 5  # GBP from June
