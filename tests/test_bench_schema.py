@@ -215,3 +215,82 @@ def test_the_peer_computes_what_bankdb_computes(db: str) -> None:
         same_books(users)
         assert conn.execute("SELECT count(*) FROM seed.budgets WHERE user_id = %s AND spent_amount > 0",
                             (import_user,)).fetchone()[0] >= 3
+
+
+def bench_sql(name: str) -> list[str]:
+    """A pgbench script's SQL statements but BEGIN, api.set_user and COMMIT, :variables as psycopg
+    parameters (and its own % doubled)."""
+    return [re.sub(r"(?<!:):([a-z_]+)", r"%(\1)s", s.replace("%", "%%")) for s in (
+        s.strip() for s in "\n".join(
+            line for line in (bench.HERE / f"{name}.pgbench").read_text().splitlines()
+            if not line.startswith(("--", "\\"))).split(";"))
+        if s and s not in ("BEGIN", "COMMIT") and not s.startswith("SELECT api.set_user")]
+
+
+def test_the_search_and_history_baselines_answer_what_bankdb_answers(db: str) -> None:
+    """The search and history scenarios compare like with like: the seed's ILIKE finds the rows that
+    api.search_transactions ranks first, and the raw window-sum statements return exactly the series
+    that api.net_worth_history and api.balance_history compute from the kept rows, for a heavy user
+    with all accounts in the base currency and one with an account in another (seed 1's user 2)."""
+    generate.generate(db, users=40, seed=1, heavy_users=3, heavy_transactions=3000, batch=40,
+                      out=lambda _: None, progress=lambda *_: None)
+    today = dt.date.today()
+    with psycopg.connect(db, autocommit=True) as conn:
+        bench.load_seed_schema(conn)
+        lo = conn.execute("SELECT min(id) FROM bank.users WHERE email LIKE %s",
+                          (f"%{generate.GENERATED}",)).fetchone()[0]
+        users = bench.history_users(conn, lo, lo + 2)
+        assert users["fx_user"] == lo + 1 and users["fx_foreign_accounts"] == 1 and users["fx_accounts"] == 4
+        assert users["history_user"] != users["fx_user"]
+
+        def as_user(uid: int, statement: str, params: dict) -> list:
+            with conn.transaction(force_rollback=True):
+                conn.execute("SET LOCAL ROLE bank_app")
+                conn.execute("SELECT api.set_user(%s)", (uid,))
+                return conn.execute(statement, params).fetchall()
+
+        def as_seed(statement: str, params: dict) -> list:
+            conn.execute("SET search_path = seed")
+            try:
+                return conn.execute(statement, params).fetchall()
+            finally:
+                conn.execute("RESET search_path")
+
+        # Search: the seed's newest 20 matches are bankdb's substring matches, in the same order.
+        found = 0
+        for name in ("search", "search_range"):
+            [seed_search] = bench_sql(f"{name}_seed")
+            [bankdb_search] = bench_sql(f"{name}_bankdb")
+            ranked = bankdb_search.replace("SELECT id,", "SELECT match, id,")
+            for uid in range(lo, lo + 3):
+                for w in range(1, 5):
+                    first = (today.year * 12 + today.month - 1) - 23 + 5 * w  # a quarter within the months
+                    params = {"uid": uid, "w": w, "year": first // 12, "month": first % 12 + 1}
+                    seed_rows = as_seed(seed_search, params)
+                    mine = as_user(uid, ranked, params)
+                    substring = [r[1:] for r in mine if r[0] == "substring"]
+                    assert [r[0] for r in seed_rows] == [r[0] for r in substring], (name, uid, w)
+                    assert [(r[1], *r[2:]) for r in seed_rows] == [(dt.datetime.combine(r[1], dt.time()), *r[2:])
+                                                                  for r in substring]
+                    found += len(seed_rows)
+        assert found >= 200  # the words are found, mostly 20 times (a quarter of 3,000 rows has 12 of StreamFlix)
+
+        # History: the raw statements return exactly the kept rows' series.
+        for kind in ("net_worth", "balance_history"):
+            [kept] = bench_sql(f"{kind}_bankdb")
+            [raw] = bench_sql(f"{kind}_raw")
+            for uid in (users["history_user"], users["fx_user"]):
+                aid = conn.execute(
+                    "SELECT account_id FROM bank.transactions WHERE user_id = %s GROUP BY 1 ORDER BY count(*) DESC,"
+                    " 1 LIMIT 1", (uid,)).fetchone()[0]
+                params = {"uid": uid, "aid": users["history_account"] if uid == users["history_user"] else aid}
+                series = as_user(uid, kept, params)
+                assert len(series) == 365 and series == as_user(uid, raw, params), (kind, uid)
+                assert len({r[2:5] for r in series}) > 100  # the balances move over the year
+        # The foreign account enters the fx user's net worth at each day's rate: the same balance of the
+        # EUR account (it has no transactions) is worth a different amount in USD from day to day.
+        eur = conn.execute("SELECT id FROM bank.accounts WHERE user_id = %s AND currency = 'EUR'",
+                           (users["fx_user"],)).fetchone()[0]
+        [kept] = bench_sql("balance_history_bankdb")
+        rows = as_user(users["fx_user"], kept, {"uid": users["fx_user"], "aid": eur})
+        assert len({r[6] for r in rows}) == 1 and len({r[10] for r in rows}) > 100

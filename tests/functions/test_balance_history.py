@@ -423,3 +423,81 @@ def test_another_users_account_has_no_history_for_the_acting_user(
                      (accounts[0]["user_id"],)) == 0
         assert value(conn, "SELECT count(*) FROM bank.account_balances WHERE user_id <> %s",
                      (accounts[0]["user_id"],)) == 0
+
+
+def test_accounts_sharing_a_foreign_currency_each_convert_their_own_balance_at_the_days_rate(
+    conn: psycopg.Connection, accounts: list[dict]
+) -> None:
+    """api.net_worth_history looks a rate up once per currency and day (not per account): two more EUR
+    accounts, one a liability, and a second JPY one, with flows on the days a rate changes, still give
+    the reference's series, each account's balance rounded on its own before the sums."""
+    a = accounts[0]["user_id"]
+    more = [
+        make_account(conn, a, "EUR", balance="0.05", account_type="investment", masked_account="****0002"),
+        make_account(conn, a, "EUR", balance="-99.99", account_type="loan", masked_account="****0003"),
+        make_account(conn, a, "JPY", balance="7", masked_account="****0004"),
+    ]
+    for account, amount, day in ((more[0], "12.34", "2025-05-31"), (more[0], "0.07", "2025-06-01"),
+                                 (more[1], "3.33", "2025-06-01"), (more[2], "5", "2025-06-02"),
+                                 (accounts[1], "1.11", "2025-05-31")):
+        add_txn(conn, account, amount, txn_date=day)
+    start, end = datetime.date(2025, 5, 25), datetime.date(2025, 6, 5)
+    for step in ("day", "month"):
+        rows = net_worth(conn, a, start, end, step)
+        assert rows == expected_net_worth(conn, a, start, end, step)
+    assert [r[5] for r in net_worth(conn, a, start, end, "day")] == [1] * 7 + [0] * 5  # GBP from June
+
+
+# api.net_worth_history before its rates were read set-based: each account's balance on each day
+# converted by bank.find_exchange_rate, the oracle its rates must equal (pivot and gaps included).
+PER_DAY_LOOKUP = """
+WITH converted AS (
+    SELECT
+        b.day,
+        b.account_type,
+        CASE
+            WHEN b.currency = u.base_currency THEN b.balance
+            ELSE round(b.balance * bank.find_exchange_rate(b.currency, u.base_currency, b.day), c.minor_unit)
+        END AS balance
+    FROM bank.balances_by_day(%(user)s, %(from)s, %(to)s) AS b
+    CROSS JOIN bank.users AS u
+    INNER JOIN bank.currencies AS c ON u.base_currency = c.code
+    WHERE u.id = %(user)s
+)
+SELECT
+    d.day::date,
+    (SELECT base_currency FROM bank.users WHERE id = %(user)s),
+    coalesce(sum(c.balance) FILTER (WHERE c.account_type NOT IN ('credit_card', 'loan')), 0),
+    coalesce(-sum(c.balance) FILTER (WHERE c.account_type IN ('credit_card', 'loan')), 0),
+    coalesce(sum(c.balance), 0),
+    count(*) FILTER (WHERE c.day IS NOT NULL AND c.balance IS NULL)
+FROM generate_series(%(from)s::timestamp, %(to)s::timestamp, interval '1 day') AS d (day)
+LEFT JOIN converted AS c ON d.day = c.day
+GROUP BY d.day
+ORDER BY d.day
+"""
+
+
+def test_the_rates_read_for_the_range_are_the_rates_looked_up_per_day(
+    conn: psycopg.Connection, accounts: list[dict]
+) -> None:
+    """A user whose base currency is EUR: USD (the inverse of EUR-USD), GBP (through USD, no rate before
+    June 2025), JPY (through USD, both legs inverses) and CHF (no rate at all) accounts; rates that change
+    on the range's first day, within it and after it. api.net_worth_history's rates are find_exchange_rate's."""
+    for base, quote, day, r in (("EUR", "USD", "2025-05-20", "1.2"), ("EUR", "USD", "2025-05-25", "1.21"),
+                                ("GBP", "USD", "2025-06-03", "1.3"), ("USD", "JPY", "2025-06-10", "150"),
+                                ("EUR", "USD", "2025-07-01", "1.5")):
+        insert(conn, "exchange_rates", base_currency=base, quote_currency=quote, rate_date=day, rate=r)
+    e = make_user(conn, "e@example.com", "EUR")
+    mine = [make_account(conn, e["id"], currency, balance=balance, account_type=kind, masked_account=f"****000{n}")
+            for n, (currency, balance, kind) in enumerate((
+                ("USD", "100.00", "checking"), ("GBP", "55.55", "savings"), ("JPY", "123456", "investment"),
+                ("CHF", "10.00", "savings"), ("USD", "-33.33", "credit_card"), ("EUR", "7.00", "checking")))]
+    add_txn(conn, {**mine[0], "currency": "USD"}, "12.34", txn_date="2025-06-02")
+    add_txn(conn, {**mine[1], "currency": "GBP"}, "1.01", "credit", txn_date="2025-06-04")
+    for user, start, end in ((e["id"], datetime.date(2025, 5, 25), datetime.date(2025, 6, 30)),
+                             (e["id"], datetime.date(2025, 5, 1), datetime.date(2025, 7, 2)),
+                             (accounts[0]["user_id"], datetime.date(2024, 11, 20), datetime.date(2025, 7, 1))):
+        expected = conn.execute(PER_DAY_LOOKUP, {"user": user, "from": start, "to": end}).fetchall()
+        assert net_worth(conn, user, start, end, "day") == expected
+        assert len({r[5] for r in expected}) >= 2 and len({r[4] for r in expected}) > 5  # gaps and moves
