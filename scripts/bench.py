@@ -460,13 +460,17 @@ def main() -> int:
                         help=f"run only these scenarios ({', '.join(SCENARIOS)}; bulk-api is the bulk import "
                              "without bankdb's direct INSERT) and print their table; no report, chart or "
                              "results.json is written (a partial run is for measuring a change, not for the report)")
+    parser.add_argument("--update", action="store_true",
+                        help="with --only: put the scenarios measured in place of theirs in --out's results.json "
+                             "and write the report again; it names them and when they were measured")
     args = parser.parse_args()
+    if args.update and not (args.only and (args.out / "results.json").exists()):
+        parser.error(f"--update needs --only and a results.json from an earlier run in {args.out}")
     if args.render:
         if not (args.out / "results.json").exists():
             parser.error(f"--render needs a results.json from an earlier run in --out, and {args.out} has none")
         saved = json.loads((args.out / "results.json").read_text())
-        results = [Result(r["scenario"], r["unit"], {k: [Run(**x) for x in v] for k, v in r["rounds"].items()},
-                          r["target"], r["peer_target"]) for r in saved["results"]]
+        results = loaded(saved)
         write(results, saved["breakdown"], saved["env"], argparse.Namespace(**saved["args"]), args.out)
         return 0
     for name in ("users", "import_rows", "rounds", "clients", "duration", "warmup"):
@@ -487,6 +491,8 @@ def main() -> int:
                 prepare(server, data, args)
             results = run_scenarios(server, large, small, args, args.only)
             say("\n" + render_table(results))
+            if args.update:
+                update(results, args)
             return 0
         for data in (small, large):
             prepare(server, data, args)
@@ -509,6 +515,29 @@ def main() -> int:
     }, default=float))
     write(results, breakdown, env, args, args.out)
     return 0
+
+
+def loaded(saved: dict) -> list[Result]:
+    """The results of a results.json."""
+    return [Result(r["scenario"], r["unit"], {k: [Run(**x) for x in v] for k, v in r["rounds"].items()},
+                   r["target"], r["peer_target"]) for r in saved["results"]]
+
+
+def update(measured: list[Result], args: argparse.Namespace) -> None:
+    """Put the scenarios of a partial run (--only) in place of theirs in --out's results.json, note
+    when they were measured (the report lists them), and write the report again. Each row's ratios are
+    still paired within its own rounds; rows measured at different times are not compared."""
+    path = args.out / "results.json"
+    saved = json.loads(path.read_text())
+    fresh = {r.scenario: {"scenario": r.scenario, "unit": r.unit, "target": r.target, "peer_target": r.peer_target,
+                          "rounds": {k: [vars(x) for x in v] for k, v in r.rounds.items()}} for r in measured}
+    kept = [fresh.pop(r["scenario"], r) for r in saved["results"]]
+    saved["results"] = kept + list(fresh.values())
+    when = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+    saved["env"].setdefault("remeasured", {}).update({name: when for name in (r.scenario for r in measured)})
+    path.write_text(json.dumps(saved, default=float))
+    results = loaded(saved)
+    write(results, saved["breakdown"], saved["env"], argparse.Namespace(**saved["args"]), args.out)
 
 
 def write(results: list[Result], breakdown: dict, env: dict, args: argparse.Namespace, out: Path) -> None:
@@ -769,7 +798,10 @@ def render_report(results: list[Result], table: str, breakdown: dict, env: dict,
         "",
         f"Measured {env['date']} by `scripts/bench.py` (reproduce: `.venv/bin/python scripts/bench.py "
         f"--users {args.users} --rounds {args.rounds} --duration {args.duration} --warmup {args.warmup} "
-        f"--import-rows {args.import_rows} --out docs/benchmark`).",
+        f"--import-rows {args.import_rows} --out docs/benchmark`)."
+        + "".join(f" Re-measured {when} after a change, by `--only ... --update` (same data and rounds): "
+                  + "; ".join(sorted(n for n, w in env.get("remeasured", {}).items() if w == when)) + "."
+                  for when in sorted(set(env.get("remeasured", {}).values()))),
         "",
         f"- PostgreSQL {env['version']} (the embedded server, {env['cpus']} cores, {env['machine']}); "
         + ", ".join(f"{k} = {v}" for k, v in sorted(env["settings"].items())) + ".",
