@@ -36,7 +36,9 @@ BEGIN
                     NEW.user_id, NEW.txn_date, NEW.transaction_id
                 );
     END IF;
-    IF v_kind <> 'regular' THEN
+    -- A new line only: a line moved with its transaction, or changed, when the transaction has
+    -- meanwhile stopped being regular is refused at COMMIT (bank.tg__check_split_sum).
+    IF TG_OP = 'INSERT' AND v_kind <> 'regular' THEN
         RAISE EXCEPTION 'transaction_splits_regular_check: transaction % is a % transaction, only regular ones can be split',
             NEW.transaction_id, v_kind
             USING
@@ -50,8 +52,16 @@ $$;
 COMMENT ON FUNCTION bank.tg_transaction_splits__check_transaction() IS
 'AFTER INSERT OR UPDATE row trigger of bank.transaction_splits: the transaction (user_id, txn_date, transaction_id) '
 'must exist (and be visible to the writer), else 23503 transaction_splits_user_id_txn_date_transaction_id_fkey; '
-'it must be regular (BKSP2); the amount at its currency''s scale (23514 transaction_splits_amount_scale_check).';
+'a new line''s must be regular (BKSP2); the amount at its currency''s scale (23514 transaction_splits_amount_scale_check).';
 
-CREATE OR REPLACE TRIGGER _200_check_transaction
-AFTER INSERT OR UPDATE OF user_id, txn_date, transaction_id, amount ON bank.transaction_splits
+CREATE OR REPLACE TRIGGER _200_check_transaction AFTER INSERT ON bank.transaction_splits
 FOR EACH ROW EXECUTE FUNCTION bank.tg_transaction_splits__check_transaction();
+-- Not for a line given its new share only (bank.tg_transactions__splits sets txn_date as it was).
+CREATE OR REPLACE TRIGGER _200_check_transaction_update
+AFTER UPDATE OF user_id, txn_date, transaction_id, amount ON bank.transaction_splits
+FOR EACH ROW
+WHEN (
+    old.user_id <> new.user_id OR old.txn_date <> new.txn_date OR old.transaction_id <> new.transaction_id
+    OR old.amount <> new.amount
+)
+EXECUTE FUNCTION bank.tg_transaction_splits__check_transaction();
