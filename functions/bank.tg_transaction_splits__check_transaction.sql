@@ -18,11 +18,12 @@ DECLARE
     v_currency text;
     v_minor_unit smallint;
 BEGIN
-    SELECT t.kind, t.currency, c.minor_unit INTO v_kind, v_currency, v_minor_unit
+    -- The lock alone, then the lookup: Citus routes a locking read of one shard, not one joined
+    -- with a reference table.
+    SELECT t.kind, t.currency INTO v_kind, v_currency
     FROM bank.transactions AS t
-    INNER JOIN bank.currencies AS c ON t.currency = c.code
     WHERE t.user_id = NEW.user_id AND t.txn_date = NEW.txn_date AND t.id = NEW.transaction_id
-    FOR KEY SHARE OF t;
+    FOR KEY SHARE;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'insert or update on table "transaction_splits" violates foreign key constraint "%"',
             'transaction_splits_user_id_txn_date_transaction_id_fkey'
@@ -45,6 +46,7 @@ BEGIN
                 ERRCODE = 'BKSP2',
                 HINT = 'Transfers and card or loan payments count as no spending or income: there is nothing to split.';
     END IF;
+    SELECT c.minor_unit INTO v_minor_unit FROM bank.currencies AS c WHERE c.code = v_currency;
     PERFORM bank.at_currency_scale(NEW.amount, v_minor_unit, v_currency, 'transaction_splits', 'amount');
     RETURN NULL;
 END;
