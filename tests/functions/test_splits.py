@@ -61,6 +61,7 @@ def test_an_application_splits_a_transaction_and_the_totals_count_its_lines(
             (MARCH, "Shopping", Decimal("10.00"), 0, 1),
         ]
         assert value(conn, "SELECT spent_amount FROM bank.budgets WHERE id = %s", (budget["id"],)) == Decimal("30.00")
+        assert value(conn, "SELECT spent_amount FROM api.budget_status WHERE category = 'Groceries'") == Decimal("30.00")
         assert conn.execute(
             "SELECT category, spending, txn_count FROM api.monthly_spending ORDER BY category"
         ).fetchall() == [("Groceries", Decimal("30.00"), 1), ("Healthcare", Decimal("2.50"), 1),
