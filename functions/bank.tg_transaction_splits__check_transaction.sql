@@ -54,7 +54,8 @@ $$;
 COMMENT ON FUNCTION bank.tg_transaction_splits__check_transaction() IS
 'AFTER INSERT OR UPDATE row trigger of bank.transaction_splits: the transaction (user_id, txn_date, transaction_id) '
 'must exist (and be visible to the writer), else 23503 transaction_splits_user_id_txn_date_transaction_id_fkey; '
-'a new line''s must be regular (BKSP2); the amount at its currency''s scale (23514 transaction_splits_amount_scale_check).';
+'a new line''s must be regular (BKSP2); the amount at its currency''s scale '
+'(23514 transaction_splits_amount_scale_check).';
 
 CREATE OR REPLACE TRIGGER _200_check_transaction AFTER INSERT ON bank.transaction_splits
 FOR EACH ROW EXECUTE FUNCTION bank.tg_transaction_splits__check_transaction();

@@ -16,8 +16,9 @@ SELECT
     t.base_amount,
     t.posted_date,
     -- Looked up for the rows returned only (ORDER BY ... LIMIT n reads no other line).
-    EXISTS (
-        SELECT FROM bank.transaction_splits AS l
+    (
+        SELECT count(*) > 0
+        FROM bank.transaction_splits AS l
         WHERE l.user_id = t.user_id AND l.txn_date = t.txn_date AND l.transaction_id = t.id
     ) AS is_split
 FROM bank.transactions AS t
