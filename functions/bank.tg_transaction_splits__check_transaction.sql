@@ -1,7 +1,7 @@
 -- What a foreign key from bank.transaction_splits to bank.transactions would check (V012 and V015
 -- say why there is none): the split transaction exists under the line's full key. Its row is
--- locked FOR KEY SHARE, as the key's check locks it, so a concurrent DELETE or date change waits
--- for this transaction and then takes the new line with it (bank.tg_transactions__splits). Also
+-- locked (FOR SHARE, below why), so a concurrent DELETE or date change waits for this transaction
+-- and then takes the new line with it (bank.tg_transactions__splits). Also
 -- what only the transaction tells: it must be regular (a transfer or a payment is no spending to
 -- split: BKSP2), and the line's amount must be at the transaction's currency's scale
 -- (transaction_splits_amount_scale_check). An AFTER trigger, as the key's check is: row-level
@@ -18,12 +18,24 @@ DECLARE
     v_currency text;
     v_minor_unit smallint;
 BEGIN
+    -- FOR SHARE, not only the key's KEY SHARE: the lines' totals trigger reads the transaction's
+    -- base amount, so a concurrent change of its amount waits for this transaction, or this line
+    -- for that change, and the later one counts with what the earlier one committed (two sessions
+    -- writing a line and its transaction's amount each in the other order may deadlock instead:
+    -- 40P01, nothing half-done, retried as any).
+    IF TG_OP = 'DELETE' THEN
+        PERFORM
+        FROM bank.transactions AS t
+        WHERE t.user_id = OLD.user_id AND t.txn_date = OLD.txn_date AND t.id = OLD.transaction_id
+        FOR SHARE;
+        RETURN NULL;
+    END IF;
     -- The lock alone, then the lookup: Citus routes a locking read of one shard, not one joined
     -- with a reference table.
     SELECT t.kind, t.currency INTO v_kind, v_currency
     FROM bank.transactions AS t
     WHERE t.user_id = NEW.user_id AND t.txn_date = NEW.txn_date AND t.id = NEW.transaction_id
-    FOR KEY SHARE;
+    FOR SHARE;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'insert or update on table "transaction_splits" violates foreign key constraint "%"',
             'transaction_splits_user_id_txn_date_transaction_id_fkey'
@@ -52,19 +64,20 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION bank.tg_transaction_splits__check_transaction() IS
-'AFTER INSERT OR UPDATE row trigger of bank.transaction_splits: the transaction (user_id, txn_date, transaction_id) '
-'must exist (and be visible to the writer), else 23503 transaction_splits_user_id_txn_date_transaction_id_fkey; '
+'AFTER INSERT, UPDATE and DELETE row trigger of bank.transaction_splits: locks the transaction FOR SHARE; it '
+'(user_id, txn_date, transaction_id) must exist (and be visible to the writer), else 23503 '
+'transaction_splits_user_id_txn_date_transaction_id_fkey; '
 'a new line''s must be regular (BKSP2); the amount at its currency''s scale '
 '(23514 transaction_splits_amount_scale_check).';
 
-CREATE OR REPLACE TRIGGER _200_check_transaction AFTER INSERT ON bank.transaction_splits
+CREATE OR REPLACE TRIGGER _200_check_transaction AFTER INSERT OR DELETE ON bank.transaction_splits
 FOR EACH ROW EXECUTE FUNCTION bank.tg_transaction_splits__check_transaction();
 -- Not for a line given its new share only (bank.tg_transactions__splits sets txn_date as it was).
 CREATE OR REPLACE TRIGGER _200_check_transaction_update
-AFTER UPDATE OF user_id, txn_date, transaction_id, amount ON bank.transaction_splits
+AFTER UPDATE OF user_id, txn_date, transaction_id, amount, category ON bank.transaction_splits
 FOR EACH ROW
 WHEN (
     old.user_id <> new.user_id OR old.txn_date <> new.txn_date OR old.transaction_id <> new.transaction_id
-    OR old.amount <> new.amount
+    OR old.amount <> new.amount OR old.category <> new.category
 )
 EXECUTE FUNCTION bank.tg_transaction_splits__check_transaction();

@@ -6,6 +6,7 @@ and exact under concurrent writers."""
 from __future__ import annotations
 
 import threading
+import time
 from datetime import date
 from decimal import Decimal
 
@@ -404,3 +405,36 @@ def test_two_sessions_splitting_one_users_transactions_in_one_month_and_category
         # Round 7: every transaction 31.00, split 21.00 Groceries + 10.00 Shopping.
         assert totals(conn) == [(MARCH, "Groceries", Decimal("210.00"), 0, 10), (MARCH, "Shopping", Decimal("100.00"), 0, 10)]
         assert value(conn, "SELECT spent_amount FROM bank.budgets") == Decimal("210.00")
+
+
+def wait_until_blocked(conn: psycopg.Connection, pid: int) -> None:
+    for _ in range(500):
+        if value(conn, "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = %s", (pid,)):
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"session {pid} never waited for a lock")
+
+
+def test_a_split_and_a_new_amount_in_two_sessions_take_turns(committed: dict) -> None:
+    """A line locks its transaction FOR SHARE: the other session's change of the amount waits for it,
+    then counts the lines it committed (and changes them to the new amount in its own transaction)."""
+    txn = committed["txn"]
+    with psycopg.connect(committed["db"]) as splitter, psycopg.connect(committed["db"]) as changer, \
+            psycopg.connect(committed["db"], autocommit=True) as watcher:
+        line(splitter, txn, 1, "Groceries", "30.00")
+        line(splitter, txn, 2, "Shopping", "12.50")
+
+        def change() -> None:
+            changer.execute("UPDATE bank.transactions SET amount = 52.50 WHERE id = %s", (txn["id"],))
+            changer.execute("UPDATE bank.transaction_splits SET amount = 22.50 WHERE line_no = 2")
+            changer.commit()
+
+        done = threading.Thread(target=change)
+        done.start()
+        wait_until_blocked(watcher, changer.info.backend_pid)
+        splitter.commit()
+        done.join()
+        assert totals(watcher) == [(MARCH, "Groceries", Decimal("30.00"), 0, 1), (MARCH, "Shopping", Decimal("22.50"), 0, 1)]
+        assert [r[4:] for r in lines(watcher)] == [(Decimal("30.00"), Decimal("30.00")),
+                                                   (Decimal("22.50"), Decimal("22.50"))]
+        assert watcher.execute("SELECT * FROM bank.verify_totals()").fetchall() == []
