@@ -364,6 +364,12 @@ def test_a_split_transaction_counts_by_its_lines_and_follows_its_transaction(dbs
     ]
     assert budget_spent(dbs, ADA, this, "Groceries") == totals(dbs, ADA, this, "Groceries")[0]
     assert_verified(dbs, ADA)
+    # A rebuild writes the lines' shares and the totals again, the same on both.
+    dbs.each(lambda c: fetch(c, "SELECT bank.rebuild_totals(%s)", (ADA,)))
+    assert [moved(before[k], totals(dbs, ADA, *k)) for k in keys[:3]] == [
+        (Decimal("-12.50"), 0, 0), (Decimal("10.00"), 0, 1), (Decimal("2.50"), 0, 1)
+    ]
+    assert_verified(dbs, ADA)
     # The parent and a line in one transaction, then the parent alone into last month.
     dbs.each(in_one_transaction(
         "UPDATE bank.transactions SET amount = 50.00 WHERE user_id = 1 AND txn_date = %(d)s AND id = %(t)s",
