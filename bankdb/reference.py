@@ -23,8 +23,8 @@ from bankdb import db
 # the tests fail until it is placed here.
 GROUPS: dict[str, tuple[str, ...]] = {
     "Authentication & users": ("users",),
-    "Core financial data": ("accounts", "account_balances", "transactions", "currencies", "exchange_rates",
-                            "category_rules", "statements"),
+    "Core financial data": ("accounts", "account_balances", "transactions", "transaction_splits", "currencies",
+                            "exchange_rates", "category_rules", "statements"),
     "Imports": ("import_batches", "transaction_external_ids"),
     "Tags": ("tags", "transaction_tags"),
     "Financial management": ("budgets", "bills", "recurring_candidates", "rewards", "reward_entries"),

@@ -163,6 +163,12 @@ WHERE NOT EXISTS (
     SELECT FROM pg_dist_partition
     WHERE logicalrelid = 'bank.transaction_tags'::regclass
 );
+-- Split lines (V015).
+SELECT create_distributed_table('bank.transaction_splits', 'user_id', colocate_with => 'bank.accounts')
+WHERE NOT EXISTS (
+    SELECT FROM pg_dist_partition
+    WHERE logicalrelid = 'bank.transaction_splits'::regclass
+);
 
 -- The foreign keys again. Citus cannot keep ON DELETE SET NULL (category_rule_id) with the
 -- distribution key in the key: on Citus that one refuses (NO ACTION) deleting a rule that still

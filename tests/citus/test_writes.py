@@ -329,6 +329,82 @@ def test_tags_follow_their_transaction_to_another_month_and_go_with_it(dbs: Pair
     assert_verified(dbs, CHIYO)
 
 
+def test_a_split_transaction_counts_by_its_lines_and_follows_its_transaction(dbs: Pair, months) -> None:
+    """Split lines (V015): the lines' trigger and the transactions' totals and splits triggers, on
+    Citus with router statements per user and transaction; the sum checked at COMMIT on the worker."""
+    this, last = months
+    assert insert_txns(dbs, ADA, [txn((ADA, 3), "cw receipt", "42.50", "USD", "debit", this + timedelta(2),
+                                      "Groceries")]) == 1
+    keys = [(m, c) for m in (this, last) for c in ("Groceries", "Shopping", "Healthcare")]
+    before = {k: totals(dbs, ADA, *k) for k in keys}
+
+    def key(conninfo: str) -> tuple[date, int]:
+        return fetch(conninfo, "SELECT txn_date, id FROM bank.transactions WHERE user_id = %s"
+                               " AND description = 'cw receipt'", (ADA,))[0]
+
+    def lines(conninfo: str) -> list[tuple]:
+        return fetch(conninfo, "SELECT l.txn_date, l.line_no, l.category, l.amount, l.base_amount"
+                               " FROM bank.transaction_splits AS l WHERE l.user_id = %s ORDER BY 1, 2", (ADA,))
+
+    def in_one_transaction(*statements: str) -> Callable[[str], None]:
+        def run(conninfo: str) -> None:
+            txn_date, txn_id = key(conninfo)
+            with acting(conninfo, ADA) as conn:
+                for statement in statements:
+                    conn.execute(statement, {"d": txn_date, "t": txn_id})
+        return run
+
+    dbs.each(in_one_transaction(
+        "INSERT INTO bank.transaction_splits (txn_date, transaction_id, line_no, category, amount)"
+        " VALUES (%(d)s, %(t)s, 1, 'Groceries', 30.00), (%(d)s, %(t)s, 2, 'Shopping', 10.00),"
+        " (%(d)s, %(t)s, 3, 'Healthcare', 2.50)"
+    ))
+    assert [moved(before[k], totals(dbs, ADA, *k)) for k in keys[:3]] == [
+        (Decimal("-12.50"), 0, 0), (Decimal("10.00"), 0, 1), (Decimal("2.50"), 0, 1)
+    ]
+    assert budget_spent(dbs, ADA, this, "Groceries") == totals(dbs, ADA, this, "Groceries")[0]
+    assert_verified(dbs, ADA)
+    # A rebuild writes the lines' shares and the totals again, the same on both.
+    dbs.each(lambda c: fetch(c, "SELECT bank.rebuild_totals(%s)", (ADA,)))
+    assert [moved(before[k], totals(dbs, ADA, *k)) for k in keys[:3]] == [
+        (Decimal("-12.50"), 0, 0), (Decimal("10.00"), 0, 1), (Decimal("2.50"), 0, 1)
+    ]
+    assert_verified(dbs, ADA)
+    # The parent and a line in one transaction, then the parent alone into last month.
+    dbs.each(in_one_transaction(
+        "UPDATE bank.transactions SET amount = 50.00 WHERE user_id = 1 AND txn_date = %(d)s AND id = %(t)s",
+        "UPDATE bank.transaction_splits SET amount = 17.50 WHERE transaction_id = %(t)s AND line_no = 2",
+    ))
+    assert write(dbs, ADA, "UPDATE bank.transactions SET txn_date = %s WHERE description = 'cw receipt'",
+                 (last + timedelta(4),)) == 1
+    assert dbs.each(lines) == [
+        (last + timedelta(4), 1, "Groceries", Decimal("30.00"), Decimal("30.00")),
+        (last + timedelta(4), 2, "Shopping", Decimal("17.50"), Decimal("17.50")),
+        (last + timedelta(4), 3, "Healthcare", Decimal("2.50"), Decimal("2.50")),
+    ]
+    assert [moved(before[k], totals(dbs, ADA, *k)) for k in keys] == [
+        (Decimal("-42.50"), 0, -1), (0, 0, 0), (0, 0, 0),
+        (Decimal("30.00"), 0, 1), (Decimal("17.50"), 0, 1), (Decimal("2.50"), 0, 1),
+    ]
+    assert_verified(dbs, ADA)
+
+    # Lines that do not sum fail at COMMIT, on the worker as on one server; nothing changed.
+    def unbalanced(conninfo: str) -> tuple[str, str]:
+        with pytest.raises(psycopg.Error) as caught:
+            in_one_transaction("DELETE FROM bank.transaction_splits WHERE transaction_id = %(t)s AND line_no = 3")(
+                conninfo)
+        return caught.value.sqlstate, caught.value.diag.message_primary.replace(str(key(conninfo)[1]), "<id>")
+    assert dbs.each(unbalanced) == (
+        "BKSP1", "transaction_splits_sum_check: the lines of transaction <id> sum to 47.50 USD, its amount is 50.00 USD"
+    )
+    assert len(dbs.each(lines)) == 3
+    # The lines go with their transaction; the totals are as before the receipt.
+    assert write(dbs, ADA, "DELETE FROM bank.transactions WHERE description = 'cw receipt'") == 1
+    assert dbs.each(lines) == []
+    assert [moved(before[k], totals(dbs, ADA, *k)) for k in keys] == [(Decimal("-42.50"), 0, -1)] + [(0, 0, 0)] * 5
+    assert_verified(dbs, ADA)
+
+
 def test_a_transaction_split_across_statements_reads_its_own_writes(dbs: Pair, months) -> None:
     """Inserts, an UPDATE that goes to every shard, a DELETE and reads in one transaction: each
     statement sees the totals the previous ones wrote, on the worker and through the views."""
@@ -617,7 +693,7 @@ def test_the_insert_guard_covers_every_table_whose_insert_grant_is_column_level_
         "WHERE t.tgname = '_100_derived_columns_on_insert' AND c.relnamespace = 'bank'::regnamespace",
     )}
     assert column_level == {"accounts", "budgets", "rewards", "reward_entries", "statements", "tags",
-                            "transaction_tags", "transactions"}
+                            "transaction_tags", "transaction_splits", "transactions"}
     assert guarded == column_level and column_level <= whole_table
 
 

@@ -69,6 +69,9 @@ class World:
             "transaction_tags": {"user_id": a, "txn_date": "2025-03-05",
                                  "transaction_id": self.txn and self.txn["id"],
                                  "tag_id": self.other_tag and self.other_tag["id"]},
+            "transaction_splits": {"user_id": a, "txn_date": "2025-03-05",
+                                   "transaction_id": self.txn and self.txn["id"], "line_no": 2,
+                                   "category": "Shopping", "amount": "1.50"},
         }
 
 
@@ -94,6 +97,8 @@ def world(conn: psycopg.Connection) -> World:
     w.other_tag = insert(conn, "tags", user_id=a["id"], name="Work")
     insert(conn, "transaction_tags", user_id=a["id"], txn_date="2025-03-05", transaction_id=w.txn["id"],
            tag_id=w.tag["id"])
+    insert(conn, "transaction_splits", user_id=a["id"], txn_date="2025-03-05", transaction_id=w.txn["id"],
+           line_no=1, category="Groceries", amount="2.00")
     insert(conn, "budgets", **{**rows["budgets"], "month": 3})
     insert(conn, "import_batches", **{**rows["import_batches"], "file_sha256": "a" * 64})
     insert(conn, "statements", **{**rows["statements"], "period_start": "2025-04-01", "period_end": "2025-04-30"})

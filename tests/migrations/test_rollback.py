@@ -41,7 +41,8 @@ def test_migrate_creates_the_tables(empty_db: str) -> None:
         "bank.account_balances", "bank.accounts", "bank.admin_logs", "bank.alerts", "bank.bills", "bank.budgets",
         "bank.category_master", "bank.category_rules", "bank.currencies", "bank.daily_flows", "bank.exchange_rates",
         "bank.import_batches", "bank.monthly_totals", "bank.recurring_candidates", "bank.reward_entries",
-        "bank.rewards", "bank.statements", "bank.tags", "bank.transaction_external_ids", "bank.transaction_tags",
+        "bank.rewards", "bank.statements", "bank.tags", "bank.transaction_external_ids", "bank.transaction_splits",
+        "bank.transaction_tags",
         "bank.transactions", "bank.users",
     ]
 

@@ -22,7 +22,7 @@ def test_the_user_owned_tables(conn: psycopg.Connection) -> None:
         "bank.account_balances", "bank.accounts", "bank.alerts", "bank.bills", "bank.budgets", "bank.category_rules",
         "bank.daily_flows", "bank.import_batches", "bank.monthly_totals", "bank.recurring_candidates",
         "bank.reward_entries", "bank.rewards", "bank.statements", "bank.tags", "bank.transaction_external_ids",
-        "bank.transaction_tags", "bank.transactions",
+        "bank.transaction_splits", "bank.transaction_tags", "bank.transactions",
     ]
 
 
@@ -69,7 +69,8 @@ def test_keys_are_bigint_identities(conn: psycopg.Connection) -> None:
     assert {r[2] for r in identities} == {"bigint"}
     # Every table but the two keyed by ISO codes, monthly_totals (keyed by user, month and category),
     # transaction_external_ids (by user, account and the bank's id), transaction_tags (by the
-    # transaction's key and the tag), daily_flows (by user, account, day and currency) and
+    # transaction's key and the tag), transaction_splits (by the transaction's key and the line
+    # number), daily_flows (by user, account, day and currency) and
     # account_balances (by user, account and day).
     assert len(identities) == 15
 

@@ -33,7 +33,7 @@ def test_sizes_partitions_and_top_queries(conn: psycopg.Connection) -> None:
     sizes = dict(conn.execute(
         "SELECT table_name, total_bytes FROM monitor.table_sizes WHERE schema_name = 'bank'"
     ).fetchall())
-    assert sizes["transactions"] > 0 and len(sizes) == 22
+    assert sizes["transactions"] > 0 and len(sizes) == 23
     partitions = conn.execute("SELECT count(*) FROM monitor.partition_sizes").fetchone()[0]
     assert partitions == conn.execute(
         "SELECT count(*) FROM pg_inherits WHERE inhparent = 'bank.transactions'::regclass"

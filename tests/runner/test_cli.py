@@ -120,7 +120,7 @@ def test_two_concurrent_migrate_processes_leave_one_schema_and_one_record_each(
     assert [r[0] for r in recorded] == sorted(migrations) + repeatables
     assert migrations[-1] == "V999_slow"
     assert {r[1] for r in recorded} == {1}
-    assert tables == 22
+    assert tables == 23
 
 
 def test_up_on_a_database_url_migrates_and_seeds(server, empty_db: str) -> None:
@@ -172,7 +172,7 @@ def test_the_embedded_server_quick_start(project_copy: Project) -> None:
         assert f"  URL: {url}" in up.stdout
         assert bankdb("status", project=project_copy).returncode == 0
         with psycopg.connect(url) as conn:
-            assert conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'bank'").fetchone()[0] == 22
+            assert conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'bank'").fetchone()[0] == 23
             # For monitor.top_queries: the embedded server preloads it, and up, its superuser, creates it.
             assert conn.execute(
                 "SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'pg_stat_statements'"

@@ -37,6 +37,9 @@ def populate(conn: psycopg.Connection, email: str, base: str) -> dict:
     tag = insert(conn, "tags", user_id=user["id"], name="Trip")
     insert(conn, "transaction_tags", user_id=user["id"], txn_date=txn["txn_date"], transaction_id=txn["id"],
            tag_id=tag["id"])
+    for line_no, category, amount in ((1, "Groceries", "7.00"), (2, "Shopping", "5.00")):
+        insert(conn, "transaction_splits", user_id=user["id"], txn_date=txn["txn_date"], transaction_id=txn["id"],
+               line_no=line_no, category=category, amount=amount)
     insert(conn, "reward_entries", user_id=user["id"], reward_id=reward["id"], entry_type="earn", points=50)
     conn.execute("UPDATE bank.accounts SET balance = 1 WHERE id = %s", (account["id"],))  # a low_balance alert
     conn.execute("SELECT api.set_user(%s)", (user["id"],))  # an import batch, acting for the user

@@ -24,7 +24,7 @@ SNAPSHOT_TABLES = (
     "reward_entries", "alerts", "exchange_rates", "import_batches", "transaction_external_ids", "statements",
     "recurring_candidates",
     "reward_entries", "alerts", "exchange_rates", "import_batches", "transaction_external_ids", "tags",
-    "transaction_tags",
+    "transaction_tags", "transaction_splits",
 )
 
 

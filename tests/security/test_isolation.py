@@ -42,6 +42,8 @@ NEW_ROWS = {
                                             "next_expected_date": "2025-04-01"},
     "bank.tags": lambda a: {"name": "Holiday"},
     "bank.transaction_tags": lambda a: {"txn_date": a["txn_date"], "transaction_id": a["txn"], "tag_id": a["tag"]},
+    "bank.transaction_splits": lambda a: {"txn_date": a["txn_date"], "transaction_id": a["txn"], "line_no": 3,
+                                          "category": "Other", "amount": "1.00"},
 }
 
 

@@ -58,6 +58,17 @@ INSERT INTO bank.transaction_tags (user_id, txn_date, transaction_id, tag_id)
 SELECT t.user_id, t.txn_date, t.id, g.id
 FROM bank.transactions AS t INNER JOIN bank.tags AS g ON g.user_id = t.user_id
 WHERE (g.name = 'Trip' AND t.id % 4 = 0) OR (g.name = 'Work' AND t.id % 6 = 0);
+-- Every fifth regular transaction of at least 1.00 split in two: a third in Utilities, the rest in
+-- Groceries (lines that sum to its amount, in its currency's scale; the shares are bankdb's).
+INSERT INTO bank.transaction_splits (user_id, txn_date, transaction_id, line_no, category, amount)
+SELECT t.user_id, t.txn_date, t.id, x.line_no, x.category, x.amount
+FROM bank.transactions AS t
+INNER JOIN bank.currencies AS c ON c.code = t.currency
+CROSS JOIN LATERAL (VALUES
+    (1, 'Utilities', round(t.amount / 3, c.minor_unit)),
+    (2, 'Groceries', t.amount - round(t.amount / 3, c.minor_unit))
+) AS x (line_no, category, amount)
+WHERE t.kind = 'regular' AND t.id % 5 = 0 AND t.amount >= 1;
 SELECT bank.admin_verify_kyc(a.id, u.id)
 FROM bank.users AS u, (SELECT min(id) AS id FROM bank.users WHERE is_admin) AS a WHERE u.id > a.id + 2;
 """

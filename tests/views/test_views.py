@@ -7,6 +7,29 @@ import pytest
 
 from ..security.conftest import acting
 
+# What the totals count, from the raw rows: an unsplit regular transaction by its own category, a split
+# one by its lines, each line's share of base_amount computed here (rounded half away from zero; the
+# remainder to the largest line, lowest line_no on ties), once per category of its lines.
+COUNTED = """(
+    SELECT t.user_id, t.txn_date, coalesce(t.category, 'Other') AS category, t.txn_type, t.base_amount
+    FROM bank.transactions AS t
+    WHERE t.kind = 'regular' AND NOT EXISTS (SELECT FROM bank.transaction_splits AS l WHERE l.transaction_id = t.id)
+    UNION ALL
+    SELECT s.user_id, s.txn_date, s.category, s.txn_type, sum(s.share + CASE WHEN s.first THEN s.rest ELSE 0 END)
+    FROM (
+        SELECT x.*, x.base_amount - sum(x.share) OVER (PARTITION BY x.id) AS rest
+        FROM (
+            SELECT t.id, t.user_id, t.txn_date, t.txn_type, t.base_amount, l.category,
+                   round(t.base_amount * l.amount / sum(l.amount) OVER (PARTITION BY t.id), scale(t.base_amount)) AS share,
+                   l.line_no = (SELECT m.line_no FROM bank.transaction_splits AS m WHERE m.transaction_id = t.id
+                                ORDER BY m.amount DESC, m.line_no LIMIT 1) AS first
+            FROM bank.transactions AS t JOIN bank.transaction_splits AS l ON l.transaction_id = t.id
+            WHERE t.kind = 'regular'
+        ) AS x
+    ) AS s
+    GROUP BY s.user_id, s.txn_date, s.id, s.category, s.txn_type
+)"""
+
 # Each reference is written from the raw rows, independently of the view (spending from the
 # transactions themselves, not from monthly_totals). Columns in the view's order.
 REFERENCES = {
@@ -18,13 +41,13 @@ REFERENCES = {
                                       ELSE round(round(1 / 150.0, 16) * round(1 / 1.2, 16), 16) END, 2),
                a.low_balance_threshold, a.disabled_at IS NULL, a.created_at
         FROM bank.accounts AS a JOIN bank.users AS u ON u.id = a.user_id""",
-    "monthly_spending": """
-        SELECT t.user_id, date_trunc('month', t.txn_date)::date, coalesce(t.category, 'Other'),
+    "monthly_spending": f"""
+        SELECT t.user_id, date_trunc('month', t.txn_date)::date, t.category,
                coalesce(sum(t.base_amount) FILTER (WHERE t.txn_type = 'debit'), 0),
                coalesce(sum(t.base_amount) FILTER (WHERE t.txn_type = 'credit'), 0), count(*), u.base_currency
-        FROM bank.transactions AS t JOIN bank.users AS u ON u.id = t.user_id
-        WHERE t.kind = 'regular' GROUP BY 1, 2, 3, 7""",
-    "budget_status": """
+        FROM {COUNTED} AS t JOIN bank.users AS u ON u.id = t.user_id
+        GROUP BY 1, 2, 3, 7""",
+    "budget_status": f"""
         SELECT b.user_id, b.id, b.year, b.month, b.category, b.limit_amount, b.rollover, b.carried_in,
                b.limit_amount + b.carried_in, s.spent, b.limit_amount + b.carried_in - s.spent,
                CASE WHEN b.limit_amount + b.carried_in > 0
@@ -34,8 +57,8 @@ REFERENCES = {
                     ELSE 'ok' END, u.base_currency
         FROM bank.budgets AS b JOIN bank.users AS u ON u.id = b.user_id
         CROSS JOIN LATERAL (
-            SELECT coalesce(sum(t.base_amount), 0) AS spent FROM bank.transactions AS t
-            WHERE t.user_id = b.user_id AND t.category = b.category AND t.kind = 'regular' AND t.txn_type = 'debit'
+            SELECT coalesce(sum(t.base_amount), 0) AS spent FROM {COUNTED} AS t
+            WHERE t.user_id = b.user_id AND t.category = b.category AND t.txn_type = 'debit'
               AND t.txn_date >= make_date(b.year, b.month, 1) AND t.txn_date < make_date(b.year, b.month, 1) + 31
               AND extract(MONTH FROM t.txn_date) = b.month) AS s""",
     "overdue_bills": """
@@ -47,19 +70,25 @@ REFERENCES = {
     "unread_alerts": "SELECT user_id, id, type, message, created_at FROM bank.alerts WHERE is_read = FALSE",
     "recent_transactions": """
         SELECT t.user_id, t.id, t.txn_date, t.account_id, a.bank_name, a.masked_account, t.description, t.merchant,
-               t.category, t.amount, t.currency, t.txn_type, t.kind, t.base_amount, t.posted_date
+               t.category, t.amount, t.currency, t.txn_type, t.kind, t.base_amount, t.posted_date,
+               EXISTS (SELECT FROM bank.transaction_splits AS l WHERE l.transaction_id = t.id)
         FROM bank.transactions AS t JOIN bank.accounts AS a ON a.id = t.account_id""",
+    "transaction_splits": """
+        SELECT l.user_id, l.transaction_id, l.txn_date, l.line_no, l.category, l.amount, t.currency, l.base_amount,
+               u.base_currency, l.note, t.description, t.merchant, t.txn_type, t.amount
+        FROM bank.transaction_splits AS l JOIN bank.transactions AS t ON t.id = l.transaction_id
+        JOIN bank.users AS u ON u.id = l.user_id""",
     "top_merchants": """
         SELECT user_id, date_trunc('month', txn_date)::date, merchant, sum(base_amount), count(*)
         FROM bank.transactions WHERE kind = 'regular' AND txn_type = 'debit' AND merchant IS NOT NULL GROUP BY 1, 2, 3""",
-    "cash_flow": """
+    "cash_flow": f"""
         SELECT t.user_id, date_trunc('month', t.txn_date)::date,
                coalesce(sum(t.base_amount) FILTER (WHERE t.txn_type = 'credit'), 0),
                coalesce(sum(t.base_amount) FILTER (WHERE t.txn_type = 'debit'), 0),
                coalesce(sum(CASE t.txn_type WHEN 'credit' THEN t.base_amount ELSE -t.base_amount END), 0),
                u.base_currency
-        FROM bank.transactions AS t JOIN bank.users AS u ON u.id = t.user_id
-        WHERE t.kind = 'regular' GROUP BY 1, 2, 6""",
+        FROM {COUNTED} AS t JOIN bank.users AS u ON u.id = t.user_id
+        GROUP BY 1, 2, 6""",
     "net_worth": """
         SELECT u.id, u.base_currency, s.assets, s.liabilities, s.assets - s.liabilities, 0::bigint
         FROM bank.users AS u CROSS JOIN LATERAL (
