@@ -19,6 +19,8 @@ warmed up once, then --rounds rounds alternate the systems; medians and paired r
   heavy user's month     spending by category of a heavy user (~50,000 transactions), random month
   single-row insert      one card payment of a random bench user (bankdb: all its triggers; and peer)
   insert, async commit   the same with synchronous_commit = off: what the work costs, shown
+  insert, split          the payment and its three split lines in one transaction, beside the same
+                         payment unsplit (both bankdb, the unsplit one in the seed's columns): what a split costs
   bulk import            --import-rows rows in one transaction, one run per round: the seed, the
                          peer, bankdb's plain INSERT and its import API (api.import_transactions)
   growth                 bankdb's dashboard latency with --users / 10 users (1M transactions)
@@ -87,7 +89,7 @@ class Run:
 SYSTEMS = ("seed", "peer", "bankdb")
 # "raw": the history scenarios' baseline, the same series computed from bankdb's raw transactions
 # by an application acting for the user (bankdb's tables, under RLS, without the kept rows).
-ROLES = {"seed": "bench_seed", "peer": "bench_seed", "bankdb": "bench_app", "raw": "bench_app"}
+ROLES = {"seed": "bench_seed", "peer": "bench_seed", "bankdb": "bench_app", "raw": "bench_app", "unsplit": "bench_app"}
 
 
 @dataclass
@@ -550,7 +552,7 @@ def write(results: list[Result], breakdown: dict, env: dict, args: argparse.Name
 
 
 SCENARIOS = ("dashboard", "growth", "dashboard-1rt", "heavy", "search", "search-range", "net-worth", "net-worth-fx",
-             "balance-history", "insert", "insert-async", "bulk", "bulk-api", "dashboard-128mb")
+             "balance-history", "insert", "insert-async", "insert-split", "bulk", "bulk-api", "dashboard-128mb")
 
 
 def scenario_list(text: str) -> tuple[str, ...]:
@@ -596,6 +598,12 @@ def run_scenarios(server: EmbeddedServer, large: Dataset, small: Dataset, args: 
         results.append(Result("single-row insert, async commit", "inserts/s",
                               compare(server, large, "insert", args, systems=SYSTEMS,
                                       options="-c synchronous_commit=off")))
+        remove_bench_rows(server, large, info["user_base"], last_bench_user)
+    if "insert-split" in only:
+        say("  single-row insert split into three lines, beside the same insert unsplit")
+        rounds = compare(server, large, "insert_split", args, systems=("unsplit", "bankdb"), pipeline=False)
+        results.append(Result("single-row insert split into 3 lines, vs unsplit", "inserts/s",
+                              {"seed": rounds["unsplit"], "bankdb": rounds["bankdb"]}))
         remove_bench_rows(server, large, info["user_base"], last_bench_user)
     if "bulk" in only or "bulk-api" in only:
         results += bulk_import(server, large, args, direct="bulk" in only)
@@ -799,7 +807,8 @@ def render_report(results: list[Result], table: str, breakdown: dict, env: dict,
         f"Measured {env['date']} by `scripts/bench.py` (reproduce: `.venv/bin/python scripts/bench.py "
         f"--users {args.users} --rounds {args.rounds} --duration {args.duration} --warmup {args.warmup} "
         f"--import-rows {args.import_rows} --out docs/benchmark`)."
-        + "".join(f" Re-measured {when} after a change, by `--only ... --update` (same data and rounds): "
+        + "".join(f" Re-measured {when} after a change, by `--only ... --update` (same data; each row's "
+                  "ratios paired within its own rounds): "
                   + "; ".join(sorted(n for n, w in env.get("remeasured", {}).items() if w == when)) + "."
                   for when in sorted(set(env.get("remeasured", {}).values()))),
         "",
@@ -833,7 +842,10 @@ def render_report(results: list[Result], table: str, breakdown: dict, env: dict,
         "",
         "Throughput counts what the unit says; p50 and p99 are the latencies of pgbench's transactions "
         "(a dashboard, a query, an insert with its commit, the whole import). In the rows 'heavy user: ... kept vs "
-        "raw' the seed's columns hold the raw baseline (below), not the seed's schema.",
+        "raw' the seed's columns hold the raw baseline (below), not the seed's schema; in the row 'single-row "
+        "insert split into 3 lines, vs unsplit' they hold bankdb's same payment written unsplit (the seed has no "
+        "splits): its ratio is what splitting a payment into three lines costs, both written without a pipeline "
+        "(`scripts/bench/insert_split_*.pgbench`).",
         "",
         *search_and_history_section(results, env, args),
         "## Targets",

@@ -219,10 +219,10 @@ def test_the_peer_computes_what_bankdb_computes(db: str) -> None:
 
 def bench_sql(name: str) -> list[str]:
     """A pgbench script's SQL statements but BEGIN, api.set_user and COMMIT, :variables as psycopg
-    parameters (and its own % doubled)."""
-    return [re.sub(r"(?<!:):([a-z_]+)", r"%(\1)s", s.replace("%", "%%")) for s in (
+    parameters (and its own % doubled); `\\gset` ends a statement as pgbench reads it."""
+    return [re.sub(r"(?<!:):([a-z_][a-z0-9_]*)", r"%(\1)s", s.replace("%", "%%")) for s in (
         s.strip() for s in "\n".join(
-            line for line in (bench.HERE / f"{name}.pgbench").read_text().splitlines()
+            line.replace(" \\gset", ";") for line in (bench.HERE / f"{name}.pgbench").read_text().splitlines()
             if not line.startswith(("--", "\\"))).split(";"))
         if s and s not in ("BEGIN", "COMMIT") and not s.startswith("SELECT api.set_user")]
 
@@ -294,3 +294,41 @@ def test_the_search_and_history_baselines_answer_what_bankdb_answers(db: str) ->
         [kept] = bench_sql("balance_history_bankdb")
         rows = as_user(users["fx_user"], kept, {"uid": users["fx_user"], "aid": eur})
         assert len({r[6] for r in rows}) == 1 and len({r[10] for r in rows}) > 100
+
+
+def test_the_split_scenario_counts_the_payment_by_its_three_lines(db: str) -> None:
+    """The split row's scripts (insert_split_*.pgbench) write what they say: the unsplit payment counts
+    in Groceries, the split one in its three lines' categories (half, a quarter, the rest), summed at
+    COMMIT, and the totals stay exact."""
+    generate.generate(db, users=20, seed=5, heavy_users=0, batch=20, out=lambda _: None, progress=lambda *_: None)
+    today = dt.date.today()
+    with psycopg.connect(db, autocommit=True) as conn:
+        bench.add_bench_rows(conn, 4, 10, today.replace(day=1) - dt.timedelta(days=40))
+        uid, aid = conn.execute(
+            "SELECT u.id, a.id FROM bank.users AS u JOIN bank.accounts AS a ON a.user_id = u.id"
+            " WHERE u.email LIKE 'bench%%@bench.bankdb.test' ORDER BY u.id LIMIT 1 OFFSET 1").fetchone()
+        cents = 1001
+        params = {"uid": uid, "aid": aid, "eur": False, "cents": cents,
+                  "c1": cents // 2, "c2": cents // 4, "c3": cents - cents // 2 - cents // 4}
+
+        def totals() -> dict:
+            return dict(conn.execute(
+                "SELECT category, spending FROM bank.monthly_totals WHERE user_id = %s AND month = %s",
+                (uid, today.replace(day=1))).fetchall())
+
+        def written(name: str) -> dict:
+            before = totals()
+            with conn.transaction():
+                conn.execute("SET LOCAL ROLE bank_app")
+                conn.execute("SELECT api.set_user(%s)", (uid,))
+                payment, *lines = bench_sql(name)
+                tid, tdate = conn.execute(payment, params).fetchone()
+                for statement in lines:
+                    conn.execute(statement, {**params, "tid": tid, "tdate": tdate})
+            after = totals()
+            return {c: after[c] - before.get(c, 0) for c in after if after[c] != before.get(c, 0)}
+
+        assert written("insert_split_unsplit") == {"Groceries": Decimal("10.01")}
+        assert written("insert_split_bankdb") == {
+            "Groceries": Decimal("5.00"), "Shopping": Decimal("2.50"), "Healthcare": Decimal("2.51")}
+        assert conn.execute("SELECT count(*) FROM bank.verify_totals()").fetchone()[0] == 0
