@@ -781,8 +781,8 @@ def render_report(results: list[Result], table: str, breakdown: dict, env: dict,
             "direct pair's rate, and no PL/pgSQL or SECURITY DEFINER layer for the common direct rate. What is "
             f"left, per insert ({single_ms:.2f} ms of server time under EXPLAIN ANALYZE, breakdown below), is "
             "mostly the totals statement trigger (its transition table, the upsert, the budget UPDATE) and the "
-            "four key checks; the machine ran other engineers' test suites during the run (load average about "
-            "6 on 2 cores), so rounds moved by a factor of two."
+            "four key checks. On this shared 2-core machine a round can move by a factor of two when others "
+            "work on it; the paired ratio, not the throughput, is the figure to compare between runs."
         ),
         f"bulk import, {args.import_rows:,} rows, direct INSERT": (
             "bankdb's plain multi-row INSERT through its row and statement triggers, the path a direct write "
