@@ -9,11 +9,15 @@ EUR, the direct pair; Bruno (EUR) in USD, the inverse of EUR-USD; Bruno in GBP, 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
 import psycopg
 
 from bankdb import generate, migrator, seed
 
-from ..conftest import PROJECT
+from ..conftest import PROJECT, new_db_name
+from .conftest import Cluster, create_database, drop_database
 
 GENERATED_USERS = 300
 GENERATED_MONTHS = 3  # the demo's partitions cover them: distributing moves no more months than the demo has
@@ -46,3 +50,24 @@ def load(conninfo: str, users: int = GENERATED_USERS, months: int = GENERATED_MO
 def distribute(conninfo: str) -> None:
     """`bankdb distribute` (with the test databases' 8 shards per table: conftest.create_database)."""
     migrator.distribute(PROJECT, conninfo, out=lambda _: None)
+
+
+def load_demo(conninfo: str) -> None:
+    """Migrate, then the demo set only."""
+    migrator.migrate(PROJECT, conninfo, out=lambda _: None)
+    seed.seed(PROJECT, conninfo, demo=True, out=lambda _: None)
+
+
+@contextmanager
+def distributed_database(cluster: Cluster, fill: Callable[[str], None]) -> Iterator[str]:
+    """The coordinator conninfo of a new database on the cluster, filled by `fill` as one server
+    would be, then distributed; dropped on every node after."""
+    name = new_db_name("bankdb_citus")
+    create_database(cluster, name)
+    try:
+        conninfo = cluster.conninfo(name)
+        fill(conninfo)
+        distribute(conninfo)
+        yield conninfo
+    finally:
+        drop_database(cluster, name)

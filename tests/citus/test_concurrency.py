@@ -27,10 +27,8 @@ import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
-from bankdb import migrator, seed
-
-from ..conftest import PROJECT
-from .conftest import Cluster, create_database, drop_database, new_db_name
+from .conftest import Cluster
+from .data import distributed_database, load_demo
 
 # The demo users: Ada (USD; accounts 2 savings, 3 checking), Bruno (EUR; 4 investment, 5 checking),
 # Chiyo (JPY; 6 checking). Ada's and Bruno's rows are on different workers.
@@ -40,16 +38,8 @@ OPS = 60  # writes per session
 
 @pytest.fixture(scope="module")
 def distributed(cluster: Cluster) -> Iterator[str]:
-    name = new_db_name("bankdb_citus")
-    create_database(cluster, name)
-    try:
-        conninfo = cluster.conninfo(name)
-        migrator.migrate(PROJECT, conninfo, out=lambda _: None)
-        seed.seed(PROJECT, conninfo, demo=True, out=lambda _: None)
-        migrator.distribute(PROJECT, conninfo, out=lambda _: None)
+    with distributed_database(cluster, load_demo) as conninfo:
         yield conninfo
-    finally:
-        drop_database(cluster, name)
 
 
 @pytest.fixture(scope="module")

@@ -24,12 +24,11 @@ from psycopg.types.json import Jsonb
 
 from psycopg.conninfo import conninfo_to_dict
 
-from bankdb import migrator
-
-from ..conftest import PROJECT, REPO, Server, database
+from ..conftest import REPO, Server, database
 from ..runner.test_cli import bankdb
-from .conftest import Cluster, create_database, drop_database, new_db_name
-from .test_writes import Pair, acting, assert_verified, fetch, load_demo
+from .conftest import Cluster
+from .data import distributed_database, load_demo
+from .test_writes import Pair, acting, assert_verified, fetch
 
 ADA, BRUNO = 1, 2
 CHECKING, SAVINGS = 3, 2  # Ada's USD accounts
@@ -61,16 +60,9 @@ def single(server: Server) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def distributed(cluster: Cluster) -> Iterator[str]:
-    name = new_db_name("bankdb_citus")
-    create_database(cluster, name)
-    try:
-        conninfo = cluster.conninfo(name)
-        load_demo(conninfo)
-        migrator.distribute(PROJECT, conninfo, out=lambda _: None)
+    with distributed_database(cluster, load_demo) as conninfo:
         prepare(conninfo)
         yield conninfo
-    finally:
-        drop_database(cluster, name)
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ from bankdb.server import pg_tool
 
 from ..conftest import PROJECT
 from . import data
-from .conftest import Cluster, create_database, drop_database, new_db_name
+from .conftest import Cluster, new_db_name
 
 EVERYTHING = doctor.Limits(unused_index_min_bytes=1 << 40)  # no index is that big: unused ones don't count
 
@@ -37,17 +37,13 @@ WHERE u.email = 'ada@demo.bankdb.test'
 @pytest.fixture(scope="module")
 def ops_db(cluster: Cluster) -> Iterator[str]:
     """A distributed database with the demo set, the demo users' foreign accounts and Ada's bills."""
-    name = new_db_name("bankdb_citus")
-    create_database(cluster, name)
-    try:
-        conninfo = cluster.conninfo(name)
+    def fill(conninfo: str) -> None:
         data.load(conninfo, users=0)
         with psycopg.connect(conninfo, autocommit=True) as conn:
             conn.execute(BILLS)
-        data.distribute(conninfo)
+
+    with data.distributed_database(cluster, fill) as conninfo:
         yield conninfo
-    finally:
-        drop_database(cluster, name)
 
 
 def month_ahead(months: int) -> str:

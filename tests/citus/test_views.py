@@ -14,7 +14,7 @@ from psycopg import sql
 
 from ..conftest import Server, database
 from . import data
-from .conftest import Cluster, create_database, drop_database, new_db_name
+from .conftest import Cluster
 
 ADMIN_VIEWS = ("admin_audit_trail", "admin_user_overview")
 
@@ -47,15 +47,8 @@ def single(server: Server) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def distributed(cluster: Cluster) -> Iterator[str]:
-    name = new_db_name("bankdb_citus")
-    create_database(cluster, name)
-    try:
-        conninfo = cluster.conninfo(name)
-        load(conninfo)
-        data.distribute(conninfo)
+    with data.distributed_database(cluster, load) as conninfo:
         yield conninfo
-    finally:
-        drop_database(cluster, name)
 
 
 def select_all(conn: psycopg.Connection, view: str, where: sql.Composable = sql.SQL("")) -> sql.Composed:

@@ -18,20 +18,14 @@ from decimal import Decimal
 import psycopg
 import pytest
 
-from bankdb import migrator, seed
-
-from ..conftest import PROJECT, Server, database
-from .conftest import Cluster, create_database, drop_database, new_db_name
+from ..conftest import Server, database
+from .conftest import Cluster
+from .data import distributed_database, load_demo
 
 # The demo users: Ada (USD, accounts 1 credit card, 2 savings, 3 checking), Bruno (EUR, 4
 # investment, 5 checking), Chiyo (JPY, 6 checking). Ada's and Bruno's rows are on different workers.
 ADA, BRUNO, CHIYO = 1, 2, 3
 USERS = (ADA, BRUNO, CHIYO)
-
-
-def load_demo(conninfo: str) -> None:
-    migrator.migrate(PROJECT, conninfo, out=lambda _: None)
-    seed.seed(PROJECT, conninfo, demo=True, out=lambda _: None)
 
 
 @pytest.fixture(scope="module")
@@ -43,15 +37,8 @@ def single(server: Server) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def distributed(cluster: Cluster) -> Iterator[str]:
-    name = new_db_name("bankdb_citus")
-    create_database(cluster, name)
-    try:
-        conninfo = cluster.conninfo(name)
-        load_demo(conninfo)
-        migrator.distribute(PROJECT, conninfo, out=lambda _: None)
+    with distributed_database(cluster, load_demo) as conninfo:
         yield conninfo
-    finally:
-        drop_database(cluster, name)
 
 
 @dataclass(frozen=True)
