@@ -10,7 +10,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     -- A row that breaks a constraint is left to that constraint, which names itself.
-    IF NEW.month NOT BETWEEN 1 AND 12
+    IF NEW.month NOT BETWEEN 1 AND 12 OR NEW.year NOT BETWEEN 2000 AND 2200
         OR NOT EXISTS (SELECT FROM bank.category_master WHERE name = NEW.category)
         OR NOT EXISTS (SELECT FROM bank.users WHERE id = NEW.user_id) THEN
         RETURN NEW;
