@@ -60,10 +60,26 @@ COMMENT ON FUNCTION bank.tg_budgets__alerts() IS
 'AFTER INSERT OR UPDATE row trigger of bank.budgets: raises budget_warning and budget_exceeded alerts when spending '
 'crosses warning_percent of, or goes over, limit_amount + carried_in.';
 
--- Every transaction in a budgeted category updates spent_amount; below the warning line (which
--- is at or under what is available, warning_percent <= 100) neither alert can fire, so the
--- function is not even called.
-CREATE OR REPLACE TRIGGER _500_alerts AFTER INSERT OR UPDATE OF spent_amount, limit_amount, warning_percent, carried_in
-ON bank.budgets
+-- Every transaction in a budgeted category updates spent_amount; the function is called only on
+-- a crossing, which these conditions (the function's own, written with OLD and NEW) say: below the
+-- warning line nothing can fire, and a budget already over it, which goes on being spent against,
+-- does not call a function on every transaction. (One trigger for INSERT and UPDATE could not name
+-- OLD in its condition.)
+DROP TRIGGER IF EXISTS _500_alerts ON bank.budgets;
+CREATE OR REPLACE TRIGGER _500_alerts_insert AFTER INSERT ON bank.budgets
 FOR EACH ROW WHEN (new.spent_amount * 100 >= (new.limit_amount + new.carried_in) * new.warning_percent)
+EXECUTE FUNCTION bank.tg_budgets__alerts();
+CREATE OR REPLACE TRIGGER _500_alerts_update AFTER UPDATE OF spent_amount, limit_amount, warning_percent, carried_in
+ON bank.budgets
+FOR EACH ROW WHEN (
+    (
+        new.spent_amount > new.limit_amount + new.carried_in
+        AND old.spent_amount <= old.limit_amount + old.carried_in
+    )
+    OR (
+        new.spent_amount * 100 >= (new.limit_amount + new.carried_in) * new.warning_percent
+        AND new.spent_amount <= new.limit_amount + new.carried_in
+        AND old.spent_amount * 100 < (old.limit_amount + old.carried_in) * old.warning_percent
+    )
+)
 EXECUTE FUNCTION bank.tg_budgets__alerts();

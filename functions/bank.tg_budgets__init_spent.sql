@@ -17,9 +17,11 @@ BEGIN
     END IF;
     -- Lock (or create) the totals row before reading it: a writer adding to it either committed
     -- first, and its spending is read here, or waits, and then sees this budget and updates it.
-    INSERT INTO bank.monthly_totals AS t (user_id, month, category)
-    VALUES (NEW.user_id, make_date(NEW.year, NEW.month, 1), NEW.category)
-    ON CONFLICT (user_id, month, category) DO UPDATE SET spending = t.spending
+    -- has_budget: from now on an insert counted in this row updates budgets (the writer waiting
+    -- for this lock reads the flag from the row as this transaction commits it).
+    INSERT INTO bank.monthly_totals AS t (user_id, month, category, has_budget)
+    VALUES (NEW.user_id, make_date(NEW.year, NEW.month, 1), NEW.category, TRUE)
+    ON CONFLICT (user_id, month, category) DO UPDATE SET has_budget = TRUE
     RETURNING t.spending INTO NEW.spent_amount;
     RETURN NEW;
 END;

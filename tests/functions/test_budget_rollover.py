@@ -558,7 +558,7 @@ def open_chain(db: str) -> Iterator[tuple[str, int]]:
     yield db, uid
 
 
-def race(db: str, first: str, second: str, params: tuple) -> None:
+def race(db: str, first: str, second: str, params: tuple | dict) -> None:
     """first runs and holds its transaction open; second starts and must wait; first commits, then second."""
     with psycopg.connect(db) as one, psycopg.connect(db) as two, psycopg.connect(db, autocommit=True) as watch:
         one.execute(first, params)
@@ -606,3 +606,54 @@ def test_concurrent_writes_to_one_chain_lose_no_update(
         assert carried(conn, uid)[4] == april
         assert kept_state(conn, uid) == expected_state(conn, uid)
         assert conn.execute("SELECT * FROM bank.verify_totals()").fetchall() == []
+
+
+# -- has_budget: inserts update budgets only through the totals rows a budget counts -----------------
+
+INSERT_GROCERIES = ("INSERT INTO bank.transactions (user_id, account_id, description, amount, currency, txn_type,"
+                    " txn_date, category) VALUES (%(user)s, %(account)s, 'Market', 42.50, 'USD', 'debit', '2025-03-10', 'Groceries')")
+CREATE_MARCH = ("INSERT INTO bank.budgets (user_id, year, month, category, limit_amount)"
+                " VALUES (%(user)s, 2025, 3, 'Groceries', 100)")
+
+
+@pytest.mark.parametrize("budget_first", [True, False], ids=["budget-then-insert", "insert-then-budget"])
+def test_a_budget_created_while_an_insert_runs_counts_it(db: str, budget_first: bool) -> None:
+    """The budget's trigger flags the totals row (has_budget) under the row's lock: an insert waiting
+    for that lock reads the flag as committed and updates the budget; a budget waiting for an
+    insert's lock starts with its spending. Either way the budget counts the 42.50."""
+    with psycopg.connect(db, autocommit=True) as conn:
+        user = make_user(conn, "race@example.com")
+        account = make_account(conn, user["id"])
+    params = {"user": user["id"], "account": account["id"]}
+    first, second = (CREATE_MARCH, INSERT_GROCERIES) if budget_first else (INSERT_GROCERIES, CREATE_MARCH)
+    race(db, first, second, params)
+    with psycopg.connect(db) as conn:
+        assert value(conn, "SELECT spent_amount FROM bank.budgets WHERE user_id = %s", (user["id"],)) == D("42.50")
+        assert conn.execute("SELECT * FROM bank.verify_totals()").fetchall() == []
+
+
+def test_verify_reports_a_budgets_totals_row_without_has_budget_and_rebuild_mends_it(
+    conn: psycopg.Connection, ada: dict
+) -> None:
+    """Without the flag an insert would leave the budget behind: verify names the budget, rebuild
+    sets the flag again (and keeps the row of a budget's month without transactions)."""
+    march = budget(conn, ada["id"], 3, "100.00")
+    conn.execute("UPDATE bank.monthly_totals SET has_budget = FALSE WHERE user_id = %s", (ada["id"],))
+    assert conn.execute("SELECT subject, detail, expected, actual FROM bank.verify_totals()").fetchall() == [
+        ("monthly_totals.has_budget", f"budget {march['id']}: 2025-03 Groceries", 1, 0),
+    ]
+    spend(conn, ada, "10.00", 3)
+    assert value(conn, "SELECT spent_amount FROM bank.budgets WHERE id = %s", (march["id"],)) == D("0.00")
+    value(conn, "SELECT bank.rebuild_totals(%s)", (ada["id"],))
+    assert conn.execute("SELECT * FROM bank.verify_totals()").fetchall() == []
+    spend(conn, ada, "5.00", 3)
+    assert value(conn, "SELECT spent_amount FROM bank.budgets WHERE id = %s", (march["id"],)) == D("15.00")
+    april = budget(conn, ada["id"], 4, "100.00")
+    conn.execute("DELETE FROM bank.monthly_totals WHERE user_id = %s AND month = '2025-04-01'", (ada["id"],))
+    value(conn, "SELECT bank.rebuild_totals(%s)", (ada["id"],))
+    assert conn.execute(
+        "SELECT spending, txn_count, has_budget FROM bank.monthly_totals WHERE user_id = %s AND month = '2025-04-01'",
+        (ada["id"],),
+    ).fetchall() == [(D(0), 0, True)]
+    spend(conn, ada, "7.00", 4)
+    assert value(conn, "SELECT spent_amount FROM bank.budgets WHERE id = %s", (april["id"],)) == D("7.00")
