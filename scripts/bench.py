@@ -250,7 +250,7 @@ def load_seed_schema(conn: psycopg.Connection) -> None:
 
 
 def load_peer_schema(conn: psycopg.Connection) -> None:
-    """The fair peer's own tables (base currencies, minor units, rates, monthly totals) in schema
+    """The fair peer's own tables (base currencies, minor units, rates, monthly totals, daily flows) in schema
     `peer`, filled from bankdb's rows after the seed's copy."""
     with conn.transaction():
         for statement in db.split_statements((HERE / "peer_schema.sql").read_text()):
@@ -403,13 +403,17 @@ def remove_bench_rows(server: EmbeddedServer, data: Dataset, first_user: int, la
             conn.execute(
                 "INSERT INTO peer.monthly_totals SELECT user_id, month, category, spending, income, txn_count"
                 " FROM bank.monthly_totals WHERE user_id BETWEEN %s AND %s", users)
+            conn.execute("DELETE FROM peer.daily_flows WHERE user_id BETWEEN %s AND %s", users)
+            conn.execute(
+                "INSERT INTO peer.daily_flows SELECT user_id, account_id, day, currency, credits, debits, txn_count"
+                " FROM bank.daily_flows WHERE user_id BETWEEN %s AND %s", users)
             conn.execute(
                 "UPDATE seed.budgets AS s SET spent_amount = b.spent_amount FROM bank.budgets AS b"
                 " WHERE b.id = s.id AND b.user_id BETWEEN %s AND %s", users)
         # Both sides start the next run clean: bankdb's rows deleted here left dead entries in its
         # partitions' indexes (and its search index's pending list) as the seed's did in its table.
-        conn.execute("VACUUM ANALYZE seed.transactions, peer.monthly_totals, bank.transactions, bank.monthly_totals,"
-                     " bank.transaction_external_ids")
+        conn.execute("VACUUM ANALYZE seed.transactions, peer.monthly_totals, peer.daily_flows, bank.transactions,"
+                     " bank.monthly_totals, bank.daily_flows, bank.budgets, seed.budgets, bank.transaction_external_ids")
 
 
 def insert_breakdown(server: EmbeddedServer, data: Dataset, rows: int) -> list[tuple[str, float]]:
@@ -832,8 +836,9 @@ def render_report(results: list[Result], table: str, breakdown: dict, env: dict,
         "as one statement, run as the seed's login (statements below). It has, in schema `peer`, what the "
         "seed's schema lacks, filled from the same data: `user_settings` (each user's base currency), "
         "`currencies` (minor units), `exchange_rates` (bankdb's daily rates, read as the latest direct "
-        "rate on or before the date) and `monthly_totals` (per user, month and category, in the base "
-        "currency, with a primary key on the three); its rules are the seed's `category_rules`, its "
+        "rate on or before the date), `monthly_totals` (per user, month and category, in the base "
+        "currency, with a primary key on the three) and `daily_flows` (per user, account, day and currency, "
+        "what a balance history reads, as bankdb's `bank.daily_flows`); its rules are the seed's `category_rules`, its "
         "budgets' spent amounts the seed's `budgets.spent_amount`. It checks what the seed's keys check "
         "(the account exists) and no more: no row-level security, no check that the account is the "
         "user's, no money-scale or finite checks, no alerts. Reads have no peer: its reads are the seed's.",

@@ -92,8 +92,9 @@ def script_statements(name: str) -> list[str]:
 
 
 def test_the_peer_computes_what_bankdb_computes(db: str) -> None:
-    """The fair peer's statements (the pgbench scripts' own text) categorize, convert, total and set
-    budgets exactly as bankdb's triggers do, row by row for the single insert and for the bulk import."""
+    """The fair peer's statements (the pgbench scripts' own text) categorize, convert, total, set
+    budgets and keep daily flows exactly as bankdb's triggers do, row by row for the single insert
+    and for the bulk import."""
     generate.generate(db, users=20, seed=5, heavy_users=0, batch=20, out=lambda _: None, progress=lambda *_: None)
     today = dt.date.today()
     with psycopg.connect(db, autocommit=True) as conn:
@@ -133,6 +134,10 @@ def test_the_peer_computes_what_bankdb_computes(db: str) -> None:
                 users).fetchall() == conn.execute(
                 "SELECT id, spent_amount FROM bank.budgets WHERE user_id BETWEEN %s AND %s ORDER BY id",
                 users).fetchall()
+            flows = ("SELECT user_id, account_id, day, currency, credits, debits, txn_count FROM {}.daily_flows"
+                     " WHERE user_id BETWEEN %s AND %s ORDER BY 1, 2, 3, 4")
+            assert conn.execute(flows.format("peer"), users).fetchall() == conn.execute(
+                flows.format("bank"), users).fetchall()
 
         def new_rows(users: tuple[int, int], after: tuple[int, int]) -> tuple[list, list]:
             columns = "t.account_id, t.category, t.amount, t.currency, t.txn_date::date, t.is_categorized"

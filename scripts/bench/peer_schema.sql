@@ -41,6 +41,19 @@ CREATE TABLE peer.monthly_totals (
     CONSTRAINT monthly_totals_pkey PRIMARY KEY (user_id, month, category)
 );
 
+-- Per user, account, day and currency, in the transaction's currency: what a balance history reads
+-- (bankdb keeps the same in bank.daily_flows).
+CREATE TABLE peer.daily_flows (
+    user_id integer NOT NULL,
+    account_id integer NOT NULL,
+    day date NOT NULL,
+    currency char(3) NOT NULL,
+    credits numeric NOT NULL,
+    debits numeric NOT NULL,
+    txn_count bigint NOT NULL,
+    CONSTRAINT daily_flows_pkey PRIMARY KEY (user_id, account_id, day, currency)
+);
+
 INSERT INTO peer.user_settings (user_id, base_currency)
 SELECT
     id,
@@ -70,3 +83,14 @@ SELECT
     income,
     txn_count
 FROM bank.monthly_totals;
+
+INSERT INTO peer.daily_flows (user_id, account_id, day, currency, credits, debits, txn_count)
+SELECT
+    user_id,
+    account_id,
+    day,
+    currency,
+    credits,
+    debits,
+    txn_count
+FROM bank.daily_flows;
