@@ -8,6 +8,7 @@ negative when overspent. A month without a budget breaks the chain: the month af
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 import threading
 import time
@@ -657,3 +658,14 @@ def test_verify_reports_a_budgets_totals_row_without_has_budget_and_rebuild_mend
     ).fetchall() == [(D(0), 0, True)]
     spend(conn, ada, "7.00", 4)
     assert value(conn, "SELECT spent_amount FROM bank.budgets WHERE id = %s", (april["id"],)) == D("7.00")
+
+
+def test_cash_flow_shows_no_month_that_has_only_budgets(conn: psycopg.Connection, ada: dict) -> None:
+    """A budget's triggers make totals rows (its month's, and the month before's) before any
+    transaction: api.cash_flow leaves such months out, and shows a month once it has spending."""
+    budget(conn, ada["id"], 3, "100.00")
+    assert conn.execute("SELECT month FROM api.cash_flow WHERE user_id = %s", (ada["id"],)).fetchall() == []
+    spend(conn, ada, "12.50", 3)
+    assert conn.execute(
+        "SELECT month, income, spending, net FROM api.cash_flow WHERE user_id = %s", (ada["id"],)
+    ).fetchall() == [(dt.date(2025, 3, 1), D(0), D("12.50"), D("-12.50"))]
