@@ -19,6 +19,8 @@ warmed up once, then --rounds rounds alternate the systems; medians and paired r
   heavy user's month     spending by category of a heavy user (~50,000 transactions), random month
   single-row insert      one card payment of a random bench user (bankdb: all its triggers; and peer)
   insert, async commit   the same with synchronous_commit = off: what the work costs, shown
+  insert, server time    the same payments, 4,000 in a PL/pgSQL loop in one transaction (rolled back): the
+                         server's time per insert without protocol, client and commit, shown
   insert, split          the payment and its three split lines in one transaction, beside the same
                          payment unsplit (both bankdb, the unsplit one in the seed's columns): what a split costs
   bulk import            --import-rows rows in one transaction, one run per round: the seed, the
@@ -556,7 +558,8 @@ def write(results: list[Result], breakdown: dict, env: dict, args: argparse.Name
 
 
 SCENARIOS = ("dashboard", "growth", "dashboard-1rt", "heavy", "search", "search-range", "net-worth", "net-worth-fx",
-             "balance-history", "insert", "insert-async", "insert-split", "bulk", "bulk-api", "dashboard-128mb")
+             "balance-history", "insert", "insert-async", "insert-server", "insert-split", "bulk", "bulk-api",
+             "dashboard-128mb")
 
 
 def scenario_list(text: str) -> tuple[str, ...]:
@@ -603,6 +606,9 @@ def run_scenarios(server: EmbeddedServer, large: Dataset, small: Dataset, args: 
                               compare(server, large, "insert", args, systems=SYSTEMS,
                                       options="-c synchronous_commit=off")))
         remove_bench_rows(server, large, info["user_base"], last_bench_user)
+    if "insert-server" in only:
+        say(f"  single-row insert, server time ({SERVER_LOOP:,} in one transaction)")
+        results.append(insert_server_time(server, large, args))
     if "insert-split" in only:
         say("  single-row insert split into three lines, beside the same insert unsplit")
         rounds = compare(server, large, "insert_split", args, systems=("unsplit", "bankdb"), pipeline=False)
@@ -678,6 +684,48 @@ def bulk_import(server: EmbeddedServer, large: Dataset, args: argparse.Namespace
                           {"seed": bulk["seed"], "peer": bulk["peer"], "bankdb": bulk["api"]},
                           target=0.7, peer_target=1.0))
     return results
+
+
+SERVER_LOOP = 4000
+
+
+def insert_server_time(server: EmbeddedServer, data: Dataset, args: argparse.Namespace) -> Result:
+    """What the server spends on one insert, without the protocol, the client and the commit: the
+    insert scenario's payments, SERVER_LOOP of them one statement at a time in a PL/pgSQL loop in one
+    transaction (rolled back, then VACUUM), each system's statements as its pgbench script has them
+    (bankdb's api.set_user and INSERT, without BEGIN and COMMIT), as that system's login; --rounds
+    rounds alternate the systems. Throughput is inserts per second of the loop; p50 and p99 its mean
+    time per insert."""
+    info = data.info
+    values = {"uid": "(%d + k)" % info["user_base"], "aid": "(%d + k)" % info["account_base"], "eur": "(k %% 4 = 0)",
+              "cents": "(100 + (i * 31) %% 49900)", "cat": "(1 + (i * 7) %% 8)"}
+
+    def loop(system: str) -> str:
+        text = "\n".join(line for line in script(f"insert_{system}").splitlines() if not line.startswith(("--", "\\")))
+        statements = [t.strip() for t in text.split(";") if t.strip() and t.strip() not in ("BEGIN", "COMMIT")]
+        body = ";\n".join(re.sub(r"(?<!:):([a-z_]+)", lambda m: values[m.group(1)], t) for t in statements)
+        body = re.sub(r"^SELECT api\.set_user", "PERFORM api.set_user", body, flags=re.M)
+        return (f"DO $$ DECLARE k integer; BEGIN FOR i IN 1..{SERVER_LOOP} LOOP k := (i * 7919) %% {INSERT_USERS};\n"
+                f"{body};\nEND LOOP; END $$").replace("%%", "%")
+
+    loops = {system: loop(system) for system in SYSTEMS}
+    rounds: dict[str, list[Run]] = {system: [] for system in SYSTEMS}
+    for n in range(args.rounds):
+        k = n % len(SYSTEMS)
+        for system in SYSTEMS[k:] + SYSTEMS[:k]:
+            conninfo = server.conninfo(data.name).replace("user=postgres", f"user={ROLES[system]}")
+            with psycopg.connect(conninfo) as conn:
+                started = time.perf_counter()
+                conn.execute(loops[system])
+                seconds = time.perf_counter() - started
+                conn.rollback()
+            with psycopg.connect(server.conninfo(data.name), autocommit=True) as conn:
+                conn.execute("VACUUM seed.transactions, seed.budgets, peer.monthly_totals, peer.daily_flows,"
+                             " bank.transactions, bank.monthly_totals, bank.budgets, bank.daily_flows")
+            ms = 1000 * seconds / SERVER_LOOP
+            rounds[system].append(Run(SERVER_LOOP / seconds, ms, ms))
+            say(f"    round {n + 1} {system:6} {1000 * ms:8.0f} µs per insert")
+    return Result(f"single-row insert, server time ({SERVER_LOOP:,} in one transaction)", "inserts/s", rounds)
 
 
 def environment(server: EmbeddedServer, large: Dataset, small: Dataset, args: argparse.Namespace) -> dict:
@@ -756,6 +804,9 @@ def render_report(results: list[Result], table: str, breakdown: dict, env: dict,
 
     single_ms = dict(breakdown["single"])["total"]
     single = next(r for r in results if r.scenario == "single-row insert")
+    loop = next((r for r in results if r.scenario.startswith("single-row insert, server time")), None)
+    loop_row = ("the row 'single-row insert, server time' is the same loop in this report: bankdb "
+                f"{1000 * loop.bankdb.p50:.0f} µs, the peer {1000 * loop.peer.p50:.0f} µs") if loop else "no row of it here"
     asyn = next(r for r in results if r.scenario == "single-row insert, async commit")
     why = {
         "dashboard": (
@@ -783,7 +834,8 @@ def render_report(results: list[Result], table: str, breakdown: dict, env: dict,
             "statements (BEGIN, api.set_user, the INSERT, COMMIT) where the peer sends one. Most of its cost is "
             "not the work but what PostgreSQL sets up for each statement and each table it writes: the plan, and "
             "the table's constraints and trigger conditions, read again from the catalog's text every time. "
-            "Measured on this data (a loop of 4,000 inserts in one transaction, server time, medians of 3): "
+            "Measured on this data while making the changes (a loop of 4,000 inserts in one transaction, server "
+            f"time, medians of 3; {loop_row}): "
             "bankdb 358 µs and the peer 200 µs before this stop's changes, bankdb about 290 µs after (the totals, daily "
             "flows and bank ids in one statement: -50 µs; room on the updated tables' pages for HOT updates, "
             "V017: -27 µs; no budget UPDATE where no budget counts the row: -30 µs in such a category; short "
