@@ -371,6 +371,12 @@ def script(name: str, pipeline: bool = True) -> str:
     return text
 
 
+def script_statements(name: str) -> list[str]:
+    """A pgbench script's SQL statements (a statement may span lines), :variables as psycopg parameters."""
+    text = "\n".join(line for line in script(name).splitlines() if not line.startswith(("--", "\\")))
+    return [re.sub(r"(?<!:):([a-z_]+)", r"%(\1)s", s.strip()) for s in text.split(";") if s.strip()]
+
+
 def compare(server: EmbeddedServer, data: Dataset, name: str, args: argparse.Namespace, *,
             systems: tuple[str, ...] = ("seed", "bankdb"), pipeline: bool = True, options: str = "",
             variables: dict | None = None) -> dict[str, list[Run]]:
@@ -697,16 +703,15 @@ def insert_server_time(server: EmbeddedServer, data: Dataset, args: argparse.Nam
     rounds alternate the systems. Throughput is inserts per second of the loop; p50 and p99 its mean
     time per insert."""
     info = data.info
-    values = {"uid": "(%d + k)" % info["user_base"], "aid": "(%d + k)" % info["account_base"], "eur": "(k %% 4 = 0)",
-              "cents": "(100 + (i * 31) %% 49900)", "cat": "(1 + (i * 7) %% 8)"}
+    values = {"uid": f"({info['user_base']} + k)", "aid": f"({info['account_base']} + k)", "eur": "(k % 4 = 0)",
+              "cents": "(100 + (i * 31) % 49900)", "cat": "(1 + (i * 7) % 8)"}
 
     def loop(system: str) -> str:
-        text = "\n".join(line for line in script(f"insert_{system}").splitlines() if not line.startswith(("--", "\\")))
-        statements = [t.strip() for t in text.split(";") if t.strip() and t.strip() not in ("BEGIN", "COMMIT")]
-        body = ";\n".join(re.sub(r"(?<!:):([a-z_]+)", lambda m: values[m.group(1)], t) for t in statements)
+        statements = [t for t in script_statements(f"insert_{system}") if t not in ("BEGIN", "COMMIT")]
+        body = ";\n".join(statements) % values
         body = re.sub(r"^SELECT api\.set_user", "PERFORM api.set_user", body, flags=re.M)
-        return (f"DO $$ DECLARE k integer; BEGIN FOR i IN 1..{SERVER_LOOP} LOOP k := (i * 7919) %% {INSERT_USERS};\n"
-                f"{body};\nEND LOOP; END $$").replace("%%", "%")
+        return (f"DO $$ DECLARE k integer; BEGIN FOR i IN 1..{SERVER_LOOP} LOOP k := (i * 7919) % {INSERT_USERS};\n"
+                f"{body};\nEND LOOP; END $$")
 
     loops = {system: loop(system) for system in SYSTEMS}
     rounds: dict[str, list[Run]] = {system: [] for system in SYSTEMS}

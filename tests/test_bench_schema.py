@@ -84,13 +84,6 @@ def test_the_seed_schema_holds_the_same_rows_and_answers_the_same(db: str) -> No
         assert seed_queries("heavy_month_seed") == [dashboard[1]]
 
 
-def script_statements(name: str) -> list[str]:
-    """A pgbench script's SQL statements (a statement may span lines), :variables as psycopg parameters."""
-    text = "\n".join(line for line in (bench.HERE / f"{name}.pgbench").read_text().splitlines()
-                     if not line.startswith(("--", "\\")))
-    return [re.sub(r"(?<!:):([a-z_]+)", r"%(\1)s", s.strip()) for s in text.split(";") if s.strip()]
-
-
 def test_the_peer_computes_what_bankdb_computes(db: str) -> None:
     """The fair peer's statements (the pgbench scripts' own text) categorize, convert, total, set
     budgets and keep daily flows exactly as bankdb's triggers do, row by row for the single insert
@@ -153,8 +146,8 @@ def test_the_peer_computes_what_bankdb_computes(db: str) -> None:
             return (conn.execute("SELECT coalesce(max(id), 0) FROM seed.transactions").fetchone()[0],
                     conn.execute("SELECT coalesce(max(id), 0) FROM bank.transactions").fetchone()[0])
 
-        [peer_insert] = script_statements("insert_peer")
-        [bankdb_insert] = [s for s in script_statements("insert_bankdb") if s.startswith("INSERT")]
+        [peer_insert] = bench.script_statements("insert_peer")
+        [bankdb_insert] = [s for s in bench.script_statements("insert_bankdb") if s.startswith("INSERT")]
         users = (user_base, user_base + 3)
         same_books(users)
         before = last_ids()
@@ -176,8 +169,8 @@ def test_the_peer_computes_what_bankdb_computes(db: str) -> None:
                             " AND base_amount <> amount", (before[1],)).fetchone()[0] == 8
 
         # The bulk import: the peer's one statement against bankdb's INSERT of the same rows.
-        [peer_bulk] = script_statements("bulk_peer")
-        [bankdb_bulk] = [s for s in script_statements("bulk_bankdb") if s.startswith("INSERT")]
+        [peer_bulk] = bench.script_statements("bulk_peer")
+        [bankdb_bulk] = [s for s in bench.script_statements("bulk_bankdb") if s.startswith("INSERT")]
         users = (import_user, import_user)
         same_books(users)
         before = last_ids()
@@ -201,7 +194,7 @@ def test_the_peer_computes_what_bankdb_computes(db: str) -> None:
             )
 
         # The import API's statement (bulk_api.pgbench) stores exactly what the direct INSERT stores.
-        [api_bulk] = [s for s in script_statements("bulk_api") if s.startswith("SELECT sum")]
+        [api_bulk] = [s for s in bench.script_statements("bulk_api") if s.startswith("SELECT sum")]
         with conn.transaction(force_rollback=True):
             conn.execute("SET LOCAL ROLE bank_app")
             conn.execute("SELECT api.set_user(%s)", (import_user,))
