@@ -307,34 +307,6 @@ def test_an_insert_sets_its_budgets_spent_amount_and_updated_at(
     assert value(conn, "SELECT updated_at = now() FROM bank.budgets WHERE id = %s", (budget["id"],)) is True
 
 
-def test_an_insert_in_a_budgeted_category_calls_no_trigger_of_budgets(
-    conn: psycopg.Connection, two_users: list[dict]
-) -> None:
-    """bank.set_budgets_spent writes spent_amount, raises the crossing's alert and carries a rollover
-    budget's change into the next month itself: the budgets' trigger functions are not called (counted by
-    PostgreSQL's function statistics of this transaction), and what they did is done all the same."""
-    usd = two_users[0]
-    march = insert(conn, "budgets", user_id=usd["user_id"], year=2025, month=3, category="Groceries",
-                   limit_amount="50", rollover="both_ways")
-    april = insert(conn, "budgets", user_id=usd["user_id"], year=2025, month=4, category="Groceries",
-                   limit_amount="50")
-    assert april["carried_in"] == Decimal("50.00")
-    conn.execute("SET LOCAL track_functions = 'pl'")
-    add_txn(conn, usd, "45.00", category="Groceries")  # 90 % of 50: over the warning line (80 %)
-    add_txn(conn, usd, "10.00", category="Groceries")  # 110 %: over the limit
-    calls = dict(conn.execute("SELECT funcname, calls FROM pg_stat_xact_user_functions"
-                              " WHERE schemaname = 'bank'").fetchall())
-    assert [name for name in calls if name.startswith("tg_budgets__")] == []
-    assert calls["set_budgets_spent"] == 2
-    assert conn.execute("SELECT spent_amount, carried_in FROM bank.budgets WHERE id IN (%s, %s) ORDER BY month",
-                        (march["id"], april["id"])).fetchall() == [(Decimal("55.00"), 0), (0, Decimal("-5.00"))]
-    assert conn.execute("SELECT type::text, message FROM bank.alerts WHERE subject_id = %s ORDER BY id",
-                        (march["id"],)).fetchall() == [
-        ("budget_warning", "Groceries budget for 2025-03 nearly used: spent 45.00 USD of 50.00 USD (90%)"),
-        ("budget_exceeded", "Groceries budget for 2025-03 exceeded: spent 55.00 USD of 50.00 USD (110%)"),
-    ]
-
-
 def test_transfers_and_payments_never_count(conn: psycopg.Connection, two_users: list[dict]) -> None:
     usd = two_users[0]
     add_txn(conn, usd, "40.00", category="Shopping", kind="card_payment")
